@@ -1,0 +1,31 @@
+namespace Parley.Testing;
+
+/// <summary>Every await in a test goes through one of these, so a hung server fails a test instead of CI.</summary>
+public static class TestTimeouts
+{
+    /// <summary>Generous on purpose: the machine is shared and has two cores.</summary>
+    public static readonly TimeSpan Default = TimeSpan.FromSeconds(20);
+
+    /// <summary>Awaits <paramref name="task"/> or fails with a <see cref="TimeoutException"/>.</summary>
+    public static Task<T> WithTimeout<T>(this Task<T> task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
+
+    /// <summary>Awaits <paramref name="task"/> or fails with a <see cref="TimeoutException"/>.</summary>
+    public static Task WithTimeout(this Task task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
+
+    /// <summary>Awaits <paramref name="task"/> or fails with a <see cref="TimeoutException"/>.</summary>
+    public static Task<T> WithTimeout<T>(this ValueTask<T> task, TimeSpan? timeout = null) => task.AsTask().WaitAsync(timeout ?? Default);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or the timeout passes.</summary>
+    public static async Task Eventually(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Default);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Condition not met in time" + (because is null ? "" : ": " + because));
+            }
+            await Task.Delay(20);
+        }
+    }
+}

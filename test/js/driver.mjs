@@ -1,0 +1,148 @@
+// A line-oriented JSON driver for the official npm clients, run by the C# tests.
+//
+// stdin:  {"id":1,"op":"sio.connect","url":"http://127.0.0.1:5000","opts":{...}}
+// stdout: {"id":1,"ok":true,"result":"c1"}             (reply to a command)
+//         {"h":"c1","event":"connect","data":{...}}      (something that happened to a client)
+// Binary values cross as {"$bin":"<base64>"} in both directions.
+import { createInterface } from "node:readline";
+import { Socket as EioSocket } from "engine.io-client";
+import { io } from "socket.io-client";
+
+const handles = new Map();
+let next = 0;
+
+const toWire = (v) => {
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("base64") };
+  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("base64") };
+  if (Array.isArray(v)) return v.map(toWire);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWire(x)]));
+  if (typeof v === "function") return { $fn: true };
+  return v;
+};
+const fromWire = (v) => {
+  if (Array.isArray(v)) return v.map(fromWire);
+  if (v && typeof v === "object") {
+    if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
+  }
+  return v;
+};
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const emitEvent = (h, event, data) => out({ h, event, data: toWire(data) });
+const get = (h) => {
+  const entry = handles.get(h);
+  if (!entry) throw new Error("unknown handle " + h);
+  return entry;
+};
+
+function wireSocket(socket) {
+  const h = "s" + ++next;
+  const entry = { kind: "sio", socket, acks: new Map() };
+  handles.set(h, entry);
+  socket.on("connect", () => emitEvent(h, "connect", { id: socket.id, transport: socket.io.engine.transport.name, recovered: socket.recovered }));
+  socket.on("connect_error", (err) => emitEvent(h, "connect_error", { message: err.message, data: err.data ?? null }));
+  socket.on("disconnect", (reason, details) => emitEvent(h, "disconnect", { reason, description: String(details?.description?.message ?? details?.description ?? "") }));
+  socket.io.on("reconnect", () => emitEvent(h, "reconnect", {}));
+  socket.io.on("reconnect_attempt", (n) => emitEvent(h, "reconnect_attempt", { attempt: n }));
+  socket.io.on("open", () => socket.io.engine.on("upgrade", (t) => emitEvent(h, "upgrade", { transport: t.name })));
+  socket.onAny((name, ...args) => {
+    let ack = null;
+    if (args.length && typeof args[args.length - 1] === "function") ack = args.pop();
+    emitEvent(h, "event", { name, args, withAck: !!ack });
+    if (ack) {
+      const reply = entry.acks.get(name);
+      if (reply !== undefined) ack(...fromWire(reply));
+    }
+  });
+  return h;
+}
+
+const ops = {
+  // ---- engine.io-client ----
+  "eio.open"({ url, opts }) {
+    const h = "e" + ++next;
+    const socket = new EioSocket(url, { ...(opts || {}) });
+    handles.set(h, { kind: "eio", socket });
+    socket.on("open", () => emitEvent(h, "open", { id: socket.id, transport: socket.transport.name }));
+    socket.on("message", (data) => emitEvent(h, "message", data));
+    socket.on("upgrade", (t) => emitEvent(h, "upgrade", { transport: t.name }));
+    socket.on("close", (reason, desc) => emitEvent(h, "close", { reason, description: String(desc?.message ?? desc ?? "") }));
+    socket.on("error", (err) => emitEvent(h, "error", { message: String(err?.message ?? err) }));
+    return h;
+  },
+  "eio.send"({ h, data }) {
+    get(h).socket.send(fromWire(data));
+    return true;
+  },
+  "eio.info"({ h }) {
+    const s = get(h).socket;
+    return { id: s.id, readyState: s.readyState, transport: s.transport?.name };
+  },
+  "eio.close"({ h }) {
+    get(h).socket.close();
+    return true;
+  },
+
+  // ---- socket.io-client ----
+  "sio.connect"({ url, opts }) {
+    return wireSocket(io(url, { forceNew: true, reconnection: false, ...(opts || {}) }));
+  },
+  // A second namespace over the same Manager (one Engine.IO connection, multiplexed).
+  "sio.connectNamespace"({ h, nsp, opts }) {
+    return wireSocket(get(h).socket.io.socket(nsp, opts || {}));
+  },
+  // When the server emits `event` with an ack, answer it with `reply` (an array of arguments).
+  "sio.ackWith"({ h, event, reply }) {
+    get(h).acks.set(event, reply);
+    return true;
+  },
+  async "sio.emit"({ h, event, args, ack, timeout }) {
+    const socket = get(h).socket;
+    const a = fromWire(args || []);
+    if (!ack) {
+      socket.emit(event, ...a);
+      return true;
+    }
+    const target = timeout ? socket.timeout(timeout) : socket;
+    return await target.emitWithAck(event, ...a);
+  },
+  "sio.state"({ h }) {
+    const s = get(h).socket;
+    return { connected: s.connected, id: s.id ?? null, transport: s.io.engine?.transport?.name ?? null };
+  },
+  "sio.disconnect"({ h }) {
+    get(h).socket.disconnect();
+    return true;
+  },
+  // Raw engine-level send under a socket.io client, to inject malformed packets.
+  "sio.rawSend"({ h, data }) {
+    get(h).socket.io.engine.write(fromWire(data));
+    return true;
+  },
+  exit() {
+    setTimeout(() => process.exit(0), 10);
+    return true;
+  },
+};
+
+const rl = createInterface({ input: process.stdin });
+rl.on("line", async (line) => {
+  if (!line.trim()) return;
+  let cmd;
+  try {
+    cmd = JSON.parse(line);
+  } catch (e) {
+    out({ id: null, ok: false, error: "bad json: " + e.message });
+    return;
+  }
+  try {
+    const fn = ops[cmd.op];
+    if (!fn) throw new Error("unknown op " + cmd.op);
+    const result = await fn(cmd);
+    out({ id: cmd.id, ok: true, result: toWire(result) });
+  } catch (e) {
+    out({ id: cmd.id, ok: false, error: String(e?.message ?? e) });
+  }
+});
+rl.on("close", () => process.exit(0));
+process.on("uncaughtException", (e) => out({ id: null, ok: false, error: "uncaught: " + (e?.stack ?? e) }));
