@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace Parley.Protocol.SocketIO;
+
+internal enum PlaceholderKind
+{
+    /// <summary>Not an object, or its <c>_placeholder</c> is not <c>true</c>: an ordinary value.</summary>
+    NotPlaceholder,
+
+    /// <summary><c>_placeholder</c> is true and <c>num</c> is a non-negative integer.</summary>
+    Valid,
+
+    /// <summary><c>_placeholder</c> is true but <c>num</c> is missing, not a number, negative or fractional.</summary>
+    Invalid,
+}
+
+/// <summary>Reads binary placeholders the way socket.io-parser lib/binary.ts <c>_reconstructPacket</c> does.</summary>
+internal static class PlaceholderReader
+{
+    private static ReadOnlySpan<byte> PlaceholderName => "_placeholder"u8;
+
+    private static ReadOnlySpan<byte> NumName => "num"u8;
+
+    public static PlaceholderKind Read(JsonElement element, out long num)
+    {
+        num = 0;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return PlaceholderKind.NotPlaceholder;
+        }
+
+        // Enumerate rather than TryGetProperty: with duplicate keys JSON.parse keeps the last one.
+        JsonValueKind placeholder = JsonValueKind.Undefined;
+        JsonElement numElement = default;
+        var hasNum = false;
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.NameEquals(PlaceholderName))
+            {
+                placeholder = property.Value.ValueKind;
+            }
+            else if (property.NameEquals(NumName))
+            {
+                numElement = property.Value;
+                hasNum = true;
+            }
+        }
+
+        // Upstream tests `data._placeholder === true`: only the literal true counts.
+        if (placeholder != JsonValueKind.True)
+        {
+            return PlaceholderKind.NotPlaceholder;
+        }
+
+        // Upstream requires `typeof num === "number"` (a string such as "splice" reached a function in
+        // CVE-2022-2421) and 0 <= num < count. It lets a fractional num through (it then yields undefined);
+        // we reject it. -0 is 0.
+        if (!hasNum || numElement.ValueKind != JsonValueKind.Number || !numElement.TryGetDouble(out var value)
+            || value < 0 || value != Math.Floor(value) || value > int.MaxValue)
+        {
+            return PlaceholderKind.Invalid;
+        }
+
+        num = (long)value;
+        return PlaceholderKind.Valid;
+    }
+}
