@@ -1,0 +1,249 @@
+using System.Buffers;
+using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Parley.Protocol.EngineIO;
+
+namespace Parley.EngineIO;
+
+// HTTP long-polling (engine.io lib/transports/polling.ts): a GET waits for packets, a POST delivers a payload.
+public sealed partial class EngineConnection
+{
+    private bool _pollActive;
+    private bool _postActive;
+    private EnginePacket? _finalPollPacket;
+
+    /// <summary>
+    /// Answers a GET: waits until something is queued (or an upgrade or a close needs the poll answered), then
+    /// writes everything queued as one payload.
+    /// </summary>
+    internal async Task HandlePollAsync(HttpContext context)
+    {
+        lock (_lock)
+        {
+            if (_pollActive)
+            {
+                // A second concurrent GET is a protocol violation: it gets 400 and the session closes, which answers
+                // the first GET with a close packet (polling.ts onPollRequest, "overlap from client").
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                EngineLog.BadRequest(_server.Logger, Id, "overlapping poll");
+                goto overlap;
+            }
+            _pollActive = true;
+        }
+
+        var aborted = context.RequestAborted;
+        try
+        {
+            while (true)
+            {
+                List<EnginePacket>? packets = null;
+                Task? wait = null;
+                lock (_lock)
+                {
+                    if (_state == EngineConnectionState.Closed)
+                    {
+                        packets = _finalPollPacket is null ? [] : [_finalPollPacket];
+                    }
+                    else if (Transport != EngineTransport.Polling || _upgrading)
+                    {
+                        // The client is moving to WebSocket: end the poll so it can commit the upgrade
+                        // (socket.ts _maybeUpgrade sends noops to a writable polling transport).
+                        packets = TakeOutbox() ?? [EnginePacket.Noop];
+                    }
+                    else
+                    {
+                        packets = TakeOutbox();
+                        if (packets is null)
+                        {
+                            wait = OutboxSignal();
+                        }
+                    }
+                }
+                if (packets is not null)
+                {
+                    await WritePayloadAsync(context, packets);
+                    return;
+                }
+                await wait!.WaitAsync(aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away while its poll was pending (polling.ts: "poll connection closed prematurely").
+            OnClose(EngineCloseReasons.TransportError);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _pollActive = false;
+            }
+        }
+        return;
+
+    overlap:
+        OnClose(EngineCloseReasons.TransportError);
+    }
+
+    /// <summary>Answers a POST: reads the payload (at most MaxHttpBufferSize bytes) and delivers its packets.</summary>
+    internal async Task HandlePostAsync(HttpContext context)
+    {
+        var request = context.Request;
+        lock (_lock)
+        {
+            if (_postActive)
+            {
+                goto overlap;
+            }
+            _postActive = true;
+        }
+        try
+        {
+            // v4 payloads are text; binary goes base64 inside it (polling.ts onDataRequest: "invalid content").
+            if (string.Equals(request.ContentType, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                EngineLog.BadRequest(_server.Logger, Id, "binary content-type on a v4 POST");
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                OnClose(EngineCloseReasons.TransportError);
+                return;
+            }
+            var limit = _options.MaxHttpBufferSize;
+            if (request.ContentLength > limit)
+            {
+                await RejectTooLargeAsync(context);
+                return;
+            }
+            var body = await ReadBodyAsync(request, limit, context.RequestAborted);
+            if (body is null)
+            {
+                await RejectTooLargeAsync(context);
+                return;
+            }
+            try
+            {
+                var ok = EnginePayload.TryRead(body.WrittenSpan, this, static (self, type, isBinary, data) =>
+                {
+                    self.OnPacket(type, isBinary, data);
+                    return self._state == EngineConnectionState.Open;
+                });
+                if (!ok)
+                {
+                    EngineLog.BadPacket(_server.Logger, Id, "malformed polling payload");
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    OnClose(EngineCloseReasons.ParseError);
+                    return;
+                }
+            }
+            finally
+            {
+                body.Dispose();
+            }
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "text/html";
+            context.Response.ContentLength = 2;
+            await context.Response.Body.WriteAsync("ok"u8.ToArray(), context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // "data request connection closed prematurely"
+            OnClose(EngineCloseReasons.TransportError);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _postActive = false;
+            }
+        }
+        return;
+
+    overlap:
+        EngineLog.BadRequest(_server.Logger, Id, "overlapping POST");
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        OnClose(EngineCloseReasons.TransportError);
+    }
+
+    private async Task RejectTooLargeAsync(HttpContext context)
+    {
+        EngineLog.BadRequest(_server.Logger, Id, "POST body over maxHttpBufferSize");
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        // The connection is not reused: the rest of the body is not read.
+        context.Response.Headers.Connection = "close";
+        await context.Response.CompleteAsync();
+        OnClose(EngineCloseReasons.TransportError);
+    }
+
+    /// <summary>Reads a request body into a pooled buffer; null when it exceeds <paramref name="limit"/>.</summary>
+    private static async Task<PooledBuffer?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new PooledBuffer((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
+        try
+        {
+            var body = request.Body;
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer.GetMemory(4096), cancellationToken);
+                if (read == 0)
+                {
+                    var result = buffer;
+                    buffer = null;
+                    return result;
+                }
+                buffer.Advance(read);
+                if (buffer.Length > limit)
+                {
+                    return null;
+                }
+            }
+        }
+        finally
+        {
+            buffer?.Dispose();
+        }
+    }
+
+    private async Task WritePayloadAsync(HttpContext context, List<EnginePacket> packets)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/plain; charset=UTF-8";
+        response.Headers.CacheControl = "no-store";
+        using var payload = new PooledBuffer(EnginePayload.GetEncodedLength(packets));
+        EnginePayload.Write(payload, packets);
+        var threshold = _options.HttpCompressionThreshold;
+        var encoding = threshold is { } t && payload.Length >= t && packets.Exists(static p => p.Compress)
+            ? ChooseEncoding(context.Request)
+            : null;
+        try
+        {
+            if (encoding is null)
+            {
+                response.ContentLength = payload.Length;
+                await response.Body.WriteAsync(payload.WrittenMemory, context.RequestAborted);
+                return;
+            }
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            response.Headers.ContentEncoding = encoding;
+            await using var compressor = encoding == "gzip"
+                ? (Stream)new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true)
+                : new ZLibStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+            await compressor.WriteAsync(payload.WrittenMemory, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            OnClose(EngineCloseReasons.TransportError);
+        }
+    }
+
+    private static string? ChooseEncoding(HttpRequest request)
+    {
+        var accept = request.Headers.AcceptEncoding.ToString();
+        if (accept.Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            return "gzip";
+        }
+        return accept.Contains("deflate", StringComparison.OrdinalIgnoreCase) ? "deflate" : null;
+    }
+}

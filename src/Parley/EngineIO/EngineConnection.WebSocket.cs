@@ -1,0 +1,357 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Parley.Protocol.EngineIO;
+
+namespace Parley.EngineIO;
+
+// The WebSocket transport (engine.io lib/transports/websocket.ts) and the polling → WebSocket upgrade
+// (engine.io lib/socket.ts _maybeUpgrade).
+public sealed partial class EngineConnection
+{
+    private WebSocket? _ws;
+    private WebSocket? _probe;
+    private bool _upgrading;
+    private bool _upgraded;
+    private bool _wsSending;
+    private ITimer? _upgradeTimer;
+
+    /// <summary>True once an upgrade has started or finished: a second WebSocket for this sid is refused.</summary>
+    internal bool UpgradeStartedOrDone
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _upgrading || _upgraded || _probe is not null || Transport == EngineTransport.WebSocket;
+            }
+        }
+    }
+
+    /// <summary>Runs a WebSocket-only session until it closes: the reader here, the writer on its own task.</summary>
+    internal async Task RunWebSocketAsync(WebSocket ws)
+    {
+        lock (_lock)
+        {
+            _ws = ws;
+        }
+        var writer = Task.Run(() => WriteLoopAsync(ws));
+        await ReadLoopAsync(ws, probing: false);
+        OnClose(EngineCloseReasons.TransportClose);
+        await writer;
+    }
+
+    /// <summary>
+    /// Runs a WebSocket that asks to upgrade this polling session: <c>2probe</c> → <c>3probe</c>, then <c>5</c>
+    /// commits. Anything else during the probe, or no <c>5</c> within UpgradeTimeout, drops the new transport only.
+    /// </summary>
+    internal async Task RunUpgradeAsync(WebSocket ws, TimeProvider time)
+    {
+        lock (_lock)
+        {
+            if (_state != EngineConnectionState.Open || _probe is not null || _upgraded)
+            {
+                goto refuse;
+            }
+            _probe = ws;
+        }
+        _upgradeTimer = time.CreateTimer(static s =>
+        {
+            var (self, socket) = ((EngineConnection, WebSocket))s!;
+            self.FailUpgrade(socket, "upgrade timeout");
+        }, (this, ws), _options.UpgradeTimeout, Timeout.InfiniteTimeSpan);
+
+        var upgraded = await ReadLoopAsync(ws, probing: true);
+        if (!upgraded)
+        {
+            FailUpgrade(ws, "transport closed during upgrade");
+            return;
+        }
+        Task writer;
+        lock (_lock)
+        {
+            if (_state != EngineConnectionState.Open)
+            {
+                return;
+            }
+            writer = Task.Run(() => WriteLoopAsync(ws));
+        }
+        await ReadLoopAsync(ws, probing: false);
+        OnClose(EngineCloseReasons.TransportClose);
+        await writer;
+        return;
+
+    refuse:
+        AbortWebSocket(ws);
+    }
+
+    private void FailUpgrade(WebSocket ws, string why)
+    {
+        bool wasProbe;
+        lock (_lock)
+        {
+            wasProbe = ReferenceEquals(_probe, ws);
+            if (wasProbe)
+            {
+                _probe = null;
+                _upgrading = false;
+            }
+        }
+        if (wasProbe)
+        {
+            _upgradeTimer?.Dispose();
+            EngineLog.UpgradeFailed(_logger, Id, why);
+            AbortWebSocket(ws);
+        }
+    }
+
+    /// <summary>Handles one text frame received during the probe; returns true when the upgrade is committed.</summary>
+    private bool OnProbeFrame(WebSocket ws, bool isBinary, ReadOnlySpan<byte> frame, out bool fail)
+    {
+        fail = false;
+        if (!isBinary && frame.SequenceEqual("2probe"u8))
+        {
+            lock (_lock)
+            {
+                _upgrading = true;
+            }
+            // Answer on the new transport directly: its writer does not run until the upgrade is committed.
+            _ = SendDirectAsync(ws, EnginePacket.ProbePong);
+            WakeConsumers(); // a pending poll answers with a noop so the client can pause polling
+            return false;
+        }
+        if (!isBinary && frame.SequenceEqual("5"u8))
+        {
+            lock (_lock)
+            {
+                if (!_upgrading || _state != EngineConnectionState.Open)
+                {
+                    fail = true;
+                    return false;
+                }
+                _upgrading = false;
+                _upgraded = true;
+                _probe = null;
+                _ws = ws;
+                Transport = EngineTransport.WebSocket;
+            }
+            _upgradeTimer?.Dispose();
+            WakeConsumers(); // the pending poll (if any) ends with a noop; queued packets move to the WebSocket
+            EngineLog.Upgraded(_logger, Id);
+            try
+            {
+                Upgraded?.Invoke(this);
+            }
+            catch (Exception ex)
+            {
+                EngineLog.CallbackFailed(_logger, Id, ex);
+            }
+            return true;
+        }
+        fail = true;
+        return false;
+    }
+
+    private async Task SendDirectAsync(WebSocket ws, EnginePacket packet)
+    {
+        try
+        {
+            await ws.SendAsync(packet.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            FailUpgrade(ws, "probe write failed");
+        }
+    }
+
+    /// <summary>
+    /// Reads messages until the socket closes (or, when <paramref name="probing"/>, until the upgrade commits:
+    /// returns true then). Idle connections hold no buffer: a zero-byte read waits for data first.
+    /// </summary>
+    private async Task<bool> ReadLoopAsync(WebSocket ws, bool probing)
+    {
+        var limit = _options.MaxHttpBufferSize;
+        byte[]? buffer = null;
+        try
+        {
+            while (ws.State == WebSocketState.Open)
+            {
+                var peek = await ws.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (peek.MessageType == WebSocketMessageType.Close)
+                {
+                    return false;
+                }
+                buffer = ArrayPool<byte>.Shared.Rent(4096);
+                var length = 0;
+                var fragments = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length >= limit)
+                        {
+                            EngineLog.BadPacket(_logger, Id, "WebSocket message over maxHttpBufferSize");
+                            await CloseWithStatusAsync(ws, WebSocketCloseStatus.MessageTooBig, "max payload size exceeded");
+                            OnCloseUnlessProbe(probing, ws, EngineCloseReasons.TransportError);
+                            return false;
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    result = await ws.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return false;
+                    }
+                    length += result.Count;
+                    if (length > limit)
+                    {
+                        EngineLog.BadPacket(_logger, Id, "WebSocket message over maxHttpBufferSize");
+                        await CloseWithStatusAsync(ws, WebSocketCloseStatus.MessageTooBig, "max payload size exceeded");
+                        OnCloseUnlessProbe(probing, ws, EngineCloseReasons.TransportError);
+                        return false;
+                    }
+                    if (++fragments > _options.MaxWebSocketFragments)
+                    {
+                        EngineLog.BadPacket(_logger, Id, "too many WebSocket fragments");
+                        await CloseWithStatusAsync(ws, WebSocketCloseStatus.PolicyViolation, "too many fragments");
+                        OnCloseUnlessProbe(probing, ws, EngineCloseReasons.TransportError);
+                        return false;
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                var isBinary = result.MessageType == WebSocketMessageType.Binary;
+                var frame = buffer.AsSpan(0, length);
+                if (probing)
+                {
+                    if (OnProbeFrame(ws, isBinary, frame, out var fail))
+                    {
+                        return true;
+                    }
+                    if (fail)
+                    {
+                        EngineLog.BadPacket(_logger, Id, "unexpected packet during upgrade");
+                        FailUpgrade(ws, "unexpected packet during upgrade");
+                        return false;
+                    }
+                }
+                else if (isBinary)
+                {
+                    OnPacket(EnginePacketType.Message, isBinary: true, frame);
+                }
+                else if (EngineFrame.TryParseText(frame, out var type, out var data))
+                {
+                    OnPacket(type, isBinary: false, data);
+                }
+                else
+                {
+                    EngineLog.BadPacket(_logger, Id, "malformed packet");
+                    OnClose(EngineCloseReasons.ParseError);
+                    return false;
+                }
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
+            }
+            return false;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer vanished (reset, garbage that is not a valid frame): the transport is gone.
+            EngineLog.TransportFailed(_logger, Id, ex.Message);
+            if (!probing)
+            {
+                OnClose(EngineCloseReasons.TransportError);
+            }
+            return false;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private void OnCloseUnlessProbe(bool probing, WebSocket ws, string reason)
+    {
+        if (probing)
+        {
+            FailUpgrade(ws, reason);
+        }
+        else
+        {
+            OnClose(reason);
+        }
+    }
+
+    private static async Task CloseWithStatusAsync(WebSocket ws, WebSocketCloseStatus status, string description)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await ws.CloseOutputAsync(status, description, cts.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Best effort: the socket is aborted right after.
+        }
+        ws.Abort();
+    }
+
+    /// <summary>The one writer of a WebSocket: drains the queue, frame by frame, until the connection closes.</summary>
+    private async Task WriteLoopAsync(WebSocket ws)
+    {
+        var deflate = _options.PerMessageDeflate;
+        try
+        {
+            while (true)
+            {
+                List<EnginePacket>? packets;
+                Task? wait = null;
+                lock (_lock)
+                {
+                    if (_state != EngineConnectionState.Open)
+                    {
+                        return;
+                    }
+                    packets = TakeOutbox();
+                    _wsSending = packets is not null;
+                    if (packets is null)
+                    {
+                        wait = OutboxSignal();
+                    }
+                }
+                if (wait is not null)
+                {
+                    await wait;
+                    continue;
+                }
+                foreach (var packet in packets!)
+                {
+                    var flags = WebSocketMessageFlags.EndOfMessage;
+                    if (!deflate || !packet.Compress)
+                    {
+                        flags |= WebSocketMessageFlags.DisableCompression;
+                    }
+                    await ws.SendAsync(packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, flags, CancellationToken.None);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            EngineLog.TransportFailed(_logger, Id, ex.Message);
+            OnClose(EngineCloseReasons.TransportError);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _wsSending = false;
+            }
+        }
+    }
+}

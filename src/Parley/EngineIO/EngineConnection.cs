@@ -1,0 +1,310 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol.EngineIO;
+
+namespace Parley.EngineIO;
+
+/// <summary>
+/// One Engine.IO session: a client reachable over HTTP long-polling or a WebSocket, with heartbeats and an
+/// outgoing queue that the current transport drains. Everything here is thread-safe; no lock is held across I/O.
+/// </summary>
+/// <remarks>
+/// Split by concern: this file holds state, sending and closing; <c>EngineConnection.Polling.cs</c> the HTTP
+/// transport; <c>EngineConnection.WebSocket.cs</c> the WebSocket transport and the upgrade; the heartbeat is below.
+/// </remarks>
+public sealed partial class EngineConnection
+{
+    private readonly EngineServer _server;
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Lock _receiveLock = new();
+    private List<EnginePacket> _outbox = [];
+    private long _outboxBytes;
+    private TaskCompletionSource? _outboxSignal;
+    private EngineConnectionState _state = EngineConnectionState.Open;
+    private ITimer? _pingIntervalTimer;
+    private ITimer? _pingTimeoutTimer;
+    private string? _closeReason;
+
+    internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake)
+    {
+        _server = server;
+        _options = server.Options;
+        _logger = server.Logger;
+        Id = id;
+        Transport = transport;
+        Handshake = handshake;
+    }
+
+    /// <summary>The session id (<c>sid</c>), 20 characters from a CSPRNG.</summary>
+    public string Id { get; }
+
+    /// <summary>The transport in use.</summary>
+    public EngineTransport Transport { get; private set; }
+
+    /// <summary>What the opening request carried.</summary>
+    public EngineHandshake Handshake { get; }
+
+    /// <summary>The Engine.IO protocol revision (4).</summary>
+    public int Protocol => 4;
+
+    /// <summary>Open until closed.</summary>
+    public EngineConnectionState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when a packet sent now goes out at once: a poll is waiting, or the WebSocket has nothing queued.
+    /// Volatile emits are dropped when this is false, as in engine.io.
+    /// </summary>
+    public bool IsWritable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == EngineConnectionState.Open && _outbox.Count == 0 &&
+                    (Transport == EngineTransport.WebSocket ? !_wsSending : _pollActive);
+            }
+        }
+    }
+
+    /// <summary>Receives the client's messages (set before the connection's first message is read).</summary>
+    public EngineMessageHandler? MessageReceived { get; set; }
+
+    /// <summary>Called once when the connection closes, with the reason (<see cref="EngineCloseReasons"/>).</summary>
+    public Action<EngineConnection, string>? Closed { get; set; }
+
+    /// <summary>Called when the connection switches from polling to WebSocket.</summary>
+    public Action<EngineConnection>? Upgraded { get; set; }
+
+    /// <summary>Arbitrary state of the layer above (the Socket.IO client object).</summary>
+    public object? Owner { get; set; }
+
+    /// <summary>The reason the connection closed, once it has.</summary>
+    public string? CloseReason
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closeReason;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose queue grows
+    /// past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
+    /// </summary>
+    public bool Send(EnginePacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        TaskCompletionSource? signal = null;
+        bool overflow;
+        lock (_lock)
+        {
+            if (_state != EngineConnectionState.Open)
+            {
+                return false;
+            }
+            _outbox.Add(packet);
+            _outboxBytes += packet.Length;
+            overflow = _outboxBytes > _options.MaxOutgoingBufferSize;
+            if (!overflow)
+            {
+                signal = _outboxSignal;
+                _outboxSignal = null;
+            }
+        }
+        if (overflow)
+        {
+            EngineLog.OutgoingBufferFull(_logger, Id, _options.MaxOutgoingBufferSize);
+            OnClose(EngineCloseReasons.TransportError);
+            return false;
+        }
+        signal?.TrySetResult();
+        return true;
+    }
+
+    /// <summary>Queues several packets at once, in order (a Socket.IO packet and its binary attachments).</summary>
+    public bool Send(ReadOnlySpan<EnginePacket> packets)
+    {
+        foreach (var packet in packets)
+        {
+            if (!Send(packet))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Closes the connection from the server side (reason <c>forced close</c>).</summary>
+    public void Close() => OnClose(EngineCloseReasons.ForcedClose);
+
+    /// <summary>Closes with a given reason; idempotent. Queued packets are dropped.</summary>
+    internal void OnClose(string reason)
+    {
+        TaskCompletionSource? signal;
+        WebSocket? ws;
+        WebSocket? probe;
+        lock (_lock)
+        {
+            if (_state == EngineConnectionState.Closed)
+            {
+                return;
+            }
+            _state = EngineConnectionState.Closed;
+            _closeReason = reason;
+            // A pending poll is answered with a close packet, or with a noop when the client itself closed
+            // (engine.io transports/polling.ts onClose writes a noop to a writable poll).
+            _finalPollPacket = reason == EngineCloseReasons.TransportClose ? EnginePacket.Noop : EnginePacket.Close;
+            _outbox = [];
+            _outboxBytes = 0;
+            signal = _outboxSignal;
+            _outboxSignal = null;
+            ws = _ws;
+            probe = _probe;
+            _probe = null;
+        }
+        _pingIntervalTimer?.Dispose();
+        _pingTimeoutTimer?.Dispose();
+        _upgradeTimer?.Dispose();
+        signal?.TrySetResult();
+        _server.Remove(this);
+        AbortWebSocket(ws);
+        AbortWebSocket(probe);
+        EngineLog.ConnectionClosed(_logger, Id, reason);
+        try
+        {
+            Closed?.Invoke(this, reason);
+        }
+        catch (Exception ex)
+        {
+            EngineLog.CallbackFailed(_logger, Id, ex);
+        }
+    }
+
+    /// <summary>Takes everything queued; null when nothing is.</summary>
+    private List<EnginePacket>? TakeOutbox()
+    {
+        if (_outbox.Count == 0)
+        {
+            return null;
+        }
+        var packets = _outbox;
+        _outbox = [];
+        _outboxBytes = 0;
+        return packets;
+    }
+
+    /// <summary>A task that completes when something is queued or the state changes. Call under the lock.</summary>
+    private Task OutboxSignal() => (_outboxSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    private void WakeConsumers()
+    {
+        TaskCompletionSource? signal;
+        lock (_lock)
+        {
+            signal = _outboxSignal;
+            _outboxSignal = null;
+        }
+        signal?.TrySetResult();
+    }
+
+    /// <summary>Handles one decoded packet from either transport.</summary>
+    private void OnPacket(EnginePacketType type, bool isBinary, ReadOnlySpan<byte> data)
+    {
+        if (State != EngineConnectionState.Open)
+        {
+            return;
+        }
+        switch (type)
+        {
+            case EnginePacketType.Message:
+                lock (_receiveLock)
+                {
+                    try
+                    {
+                        MessageReceived?.Invoke(this, new EngineMessage(data, isBinary));
+                    }
+                    catch (Exception ex)
+                    {
+                        EngineLog.CallbackFailed(_logger, Id, ex);
+                    }
+                }
+                break;
+            case EnginePacketType.Pong:
+                _pingTimeoutTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _pingIntervalTimer?.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
+                break;
+            case EnginePacketType.Ping:
+                // v4 servers ping and clients answer; a client ping is an error (engine.io socket.ts onPacket).
+                EngineLog.BadPacket(_logger, Id, "invalid heartbeat direction");
+                OnClose(EngineCloseReasons.TransportError);
+                break;
+            case EnginePacketType.Close:
+                OnClose(EngineCloseReasons.TransportClose);
+                break;
+            case EnginePacketType.Open:
+                EngineLog.BadPacket(_logger, Id, "open packet from client");
+                OnClose(EngineCloseReasons.ParseError);
+                break;
+            default:
+                // upgrade and noop outside an upgrade carry nothing.
+                break;
+        }
+    }
+
+    /// <summary>Starts the heartbeat: a ping every PingInterval, a close when no pong follows within PingTimeout.</summary>
+    internal void StartHeartbeat(TimeProvider time)
+    {
+        _pingTimeoutTimer = time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.PingTimeout),
+            this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _pingIntervalTimer = time.CreateTimer(static s =>
+        {
+            var self = (EngineConnection)s!;
+            if (self.Send(EnginePacket.Ping))
+            {
+                self._pingTimeoutTimer?.Change(self._options.PingTimeout, Timeout.InfiniteTimeSpan);
+            }
+        }, this, _options.PingInterval, Timeout.InfiniteTimeSpan);
+    }
+
+    private static void AbortWebSocket(WebSocket? ws)
+    {
+        if (ws is null)
+        {
+            return;
+        }
+        if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            // Ends the read loop; a close frame is attempted without waiting for the peer.
+            _ = ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None)
+                .ContinueWith(static (t, s) => ((WebSocket)s!).Abort(), ws, TaskScheduler.Default);
+        }
+        else
+        {
+            ws.Abort();
+        }
+    }
+}
+
+/// <summary>The life of a connection.</summary>
+public enum EngineConnectionState
+{
+    /// <summary>Open: packets flow.</summary>
+    Open,
+
+    /// <summary>Closed for good.</summary>
+    Closed,
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Parley.EngineIO;
+
+/// <summary>
+/// A copy of what the request that opened a connection carried. The request itself is gone once it is answered
+/// (ASP.NET Core pools HttpContext), so the parts later layers need are kept here.
+/// </summary>
+public sealed class EngineHandshake
+{
+    internal EngineHandshake(HttpContext context, DateTimeOffset time)
+    {
+        var request = context.Request;
+        var headers = new Dictionary<string, StringValues>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in request.Headers)
+        {
+            headers[name] = value;
+        }
+        Headers = headers;
+        var query = new Dictionary<string, StringValues>(request.Query.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in request.Query)
+        {
+            query[name] = value;
+        }
+        Query = query;
+        RemoteAddress = context.Connection.RemoteIpAddress;
+        IsSecure = request.IsHttps;
+        Url = string.Concat(request.PathBase.ToString(), request.Path.ToString(), request.QueryString.ToString());
+        Time = time;
+        User = context.User;
+    }
+
+    /// <summary>Request headers (case-insensitive names).</summary>
+    public IReadOnlyDictionary<string, StringValues> Headers { get; }
+
+    /// <summary>Query string parameters.</summary>
+    public IReadOnlyDictionary<string, StringValues> Query { get; }
+
+    /// <summary>The client's address.</summary>
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>Whether the request came over TLS.</summary>
+    public bool IsSecure { get; }
+
+    /// <summary>The request's path and query.</summary>
+    public string Url { get; }
+
+    /// <summary>When the connection was opened.</summary>
+    public DateTimeOffset Time { get; }
+
+    /// <summary>The user ASP.NET Core authentication established for the request (anonymous when none ran).</summary>
+    public ClaimsPrincipal User { get; }
+
+    /// <summary>A header's first value, or null.</summary>
+    public string? GetHeader(string name) => Headers.TryGetValue(name, out var v) ? v.ToString() : null;
+}

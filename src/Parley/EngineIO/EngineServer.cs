@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol.EngineIO;
+
+namespace Parley.EngineIO;
+
+/// <summary>
+/// The Engine.IO v4 server: answers handshakes, routes polling requests and WebSockets to their sessions, and
+/// refuses bad requests with engine.io's error answers. Hosted by <c>MapEngineIO</c> or by the Socket.IO server.
+/// </summary>
+public sealed partial class EngineServer
+{
+    private readonly ConcurrentDictionary<string, EngineConnection> _clients = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a server; <paramref name="onConnection"/> receives every new connection before its first message.</summary>
+    public EngineServer(EngineOptions options, ILogger logger, Action<EngineConnection> onConnection, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Logger = logger;
+        OnConnection = onConnection;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The options in force.</summary>
+    public EngineOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    private Action<EngineConnection> OnConnection { get; }
+
+    /// <summary>Open connections.</summary>
+    public int ClientsCount => _clients.Count;
+
+    /// <summary>Looks up an open connection by sid.</summary>
+    public bool TryGetConnection(string sid, out EngineConnection connection) => _clients.TryGetValue(sid, out connection!);
+
+    /// <summary>Every open connection (a snapshot).</summary>
+    public ICollection<EngineConnection> Connections => _clients.Values;
+
+    internal void Remove(EngineConnection connection) => _clients.TryRemove(new KeyValuePair<string, EngineConnection>(connection.Id, connection));
+
+    /// <summary>Closes every connection (reason <c>server shutting down</c>).</summary>
+    public void CloseAll()
+    {
+        foreach (var connection in _clients.Values)
+        {
+            connection.OnClose(EngineCloseReasons.ServerShuttingDown);
+        }
+    }
+
+    /// <summary>Handles one request addressed to the Engine.IO path.</summary>
+    public async Task HandleRequestAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var isWebSocket = context.WebSockets.IsWebSocketRequest;
+
+        if (Options.Cors is { } cors && !isWebSocket)
+        {
+            if (EngineCors.Apply(cors, context))
+            {
+                return; // a preflight, answered
+            }
+        }
+
+        // Query checks in engine.io's order (server.ts verify): transport, then protocol, then sid.
+        var transportName = request.Query["transport"].ToString();
+        EngineTransport transport;
+        if (transportName == "polling" && Options.Transports.Contains(EngineTransport.Polling))
+        {
+            transport = EngineTransport.Polling;
+        }
+        else if (transportName == "websocket" && Options.Transports.Contains(EngineTransport.WebSocket))
+        {
+            transport = EngineTransport.WebSocket;
+        }
+        else
+        {
+            await RefuseAsync(context, EngineError.UnknownTransport, isWebSocket, transportName);
+            return;
+        }
+        if (request.Query["EIO"].ToString() != "4")
+        {
+            await RefuseAsync(context, EngineError.UnsupportedProtocolVersion, isWebSocket, request.Query["EIO"].ToString());
+            return;
+        }
+
+        var sid = request.Query["sid"].ToString();
+        if (sid.Length == 0)
+        {
+            if (!HttpMethods.IsGet(request.Method))
+            {
+                await RefuseAsync(context, EngineError.BadHandshakeMethod, isWebSocket, request.Method);
+                return;
+            }
+            if (transport == EngineTransport.WebSocket && !isWebSocket)
+            {
+                await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "websocket transport without an upgrade");
+                return;
+            }
+            if (Options.AllowRequest is { } allow)
+            {
+                RequestVerdict verdict;
+                try
+                {
+                    verdict = await allow(context);
+                }
+                catch (Exception ex)
+                {
+                    EngineLog.CallbackFailed(Logger, "-", ex);
+                    verdict = RequestVerdict.Deny();
+                }
+                if (!verdict.Allowed)
+                {
+                    await RefuseAsync(context, EngineError.Forbidden, isWebSocket, verdict.Message, verdict.Message);
+                    return;
+                }
+            }
+            await HandshakeAsync(context, transport);
+            return;
+        }
+
+        if (!_clients.TryGetValue(sid, out var connection))
+        {
+            await RefuseAsync(context, EngineError.UnknownSid, isWebSocket, sid);
+            return;
+        }
+
+        if (isWebSocket)
+        {
+            if (transport != EngineTransport.WebSocket || !Options.AllowUpgrades || connection.UpgradeStartedOrDone)
+            {
+                // A second WebSocket for a session that is upgrading or upgraded is accepted and closed at once,
+                // the first one keeps working (server.ts onWebSocket: "transport has already been upgraded").
+                EngineLog.BadRequest(Logger, sid, "WebSocket for a session already upgraded or upgrading");
+                using var extra = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
+                await CloseQuietlyAsync(extra);
+                return;
+            }
+            using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
+            await connection.RunUpgradeAsync(ws, _time);
+            return;
+        }
+
+        if (transport != EngineTransport.Polling || connection.Transport != EngineTransport.Polling)
+        {
+            await RefuseAsync(context, EngineError.BadRequest, isWebSocket: false, "transport mismatch");
+            return;
+        }
+        if (HttpMethods.IsGet(request.Method))
+        {
+            await connection.HandlePollAsync(context);
+        }
+        else if (HttpMethods.IsPost(request.Method))
+        {
+            await connection.HandlePostAsync(context);
+        }
+        else
+        {
+            // polling.ts onRequest answers other methods with a bare 500.
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }
+    }
+
+    private async Task HandshakeAsync(HttpContext context, EngineTransport transport)
+    {
+        var id = GenerateId();
+        var connection = new EngineConnection(this, id, transport, new EngineHandshake(context, _time.GetUtcNow()));
+        _clients[id] = connection;
+        EngineLog.ConnectionOpened(Logger, id, transport);
+
+        if (Options.Cookie is { } cookie)
+        {
+            context.Response.Cookies.Append(cookie.Name, id, new CookieOptions
+            {
+                Path = cookie.Path,
+                HttpOnly = cookie.HttpOnly,
+                SameSite = cookie.SameSite,
+                Secure = cookie.Secure,
+            });
+        }
+
+        connection.Send(OpenPacket(id, transport));
+        try
+        {
+            OnConnection(connection);
+        }
+        catch (Exception ex)
+        {
+            EngineLog.CallbackFailed(Logger, id, ex);
+            connection.OnClose(EngineCloseReasons.ForcedClose);
+        }
+        connection.StartHeartbeat(_time);
+
+        if (transport == EngineTransport.Polling)
+        {
+            await connection.HandlePollAsync(context);
+            return;
+        }
+        using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
+        await connection.RunWebSocketAsync(ws);
+    }
+
+    /// <summary>
+    /// The open packet: <c>0{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…,"maxPayload":…}</c>, keys in
+    /// engine.io's order (socket.ts onOpen).
+    /// </summary>
+    private EnginePacket OpenPacket(string id, EngineTransport transport)
+    {
+        var upgrades = transport == EngineTransport.Polling && Options.AllowUpgrades && Options.Transports.Contains(EngineTransport.WebSocket)
+            ? "[\"websocket\"]"
+            : "[]";
+        var json = string.Concat(
+            "{\"sid\":\"", id, "\",\"upgrades\":", upgrades,
+            ",\"pingInterval\":", ((long)Options.PingInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ",\"pingTimeout\":", ((long)Options.PingTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ",\"maxPayload\":", Options.MaxHttpBufferSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "}");
+        return EnginePacket.Text(EnginePacketType.Open, json, compress: false);
+    }
+
+    private Microsoft.AspNetCore.Http.WebSocketAcceptContext AcceptContext() =>
+        new() { DangerousEnableCompression = Options.PerMessageDeflate, KeepAliveInterval = TimeSpan.Zero };
+
+    /// <summary>20 URL-safe base64 characters from 15 CSPRNG bytes, the shape of engine.io's base64id.</summary>
+    internal static string GenerateId()
+    {
+        Span<byte> bytes = stackalloc byte[15];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    private static async Task CloseQuietlyAsync(System.Net.WebSockets.WebSocket ws)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, "already upgraded", cts.Token);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException)
+        {
+            ws.Abort();
+        }
+    }
+}
