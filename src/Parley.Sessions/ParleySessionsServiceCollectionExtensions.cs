@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Sessions;
+
+/// <summary>Registers express-session compatible sessions.</summary>
+public static class ParleySessionsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds sessions with the memory store unless another is chained (<c>.AddPostgreSqlStore(…)</c>); options are
+    /// validated at start-up. Then call <c>app.UseParleySessions()</c>.
+    /// </summary>
+    public static ParleySessionsBuilder AddParleySessions(this IServiceCollection services, Action<ParleySessionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<ParleySessionOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParleySessionOptions>, ParleySessionOptionsValidator>());
+        services.AddOptions<MemorySessionStoreOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<MemorySessionStore>();
+        services.TryAddSingleton<SessionStore>(sp => sp.GetRequiredService<MemorySessionStore>());
+        services.TryAddSingleton<ParleySessionManager>();
+        return new ParleySessionsBuilder(services);
+    }
+}
