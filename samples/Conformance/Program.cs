@@ -9,16 +9,12 @@ if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable(
 {
     builder.WebHost.UseUrls("http://127.0.0.1:3000");
 }
-var app = builder.Build();
-app.UseWebSockets();
-
-EngineOptions ConformanceOptions() => new()
+builder.Services.AddParley(o =>
 {
-    PingInterval = TimeSpan.FromMilliseconds(300),
-    PingTimeout = TimeSpan.FromMilliseconds(200),
-    MaxHttpBufferSize = 1_000_000,
-    Cors = new EngineCorsOptions { Origins = ["*"] },
-};
+    o.Engine = ConformanceOptions();
+    o.ConnectTimeout = TimeSpan.FromMilliseconds(1000);
+});
+var app = builder.Build();
 
 // A raw Engine.IO echo server: every message, text or binary, goes back unchanged.
 app.MapEngineIO("/engine.io", ConformanceOptions(), connection =>
@@ -29,4 +25,25 @@ app.MapEngineIO("/engine.io", ConformanceOptions(), connection =>
             : EnginePacket.Text(EnginePacketType.Message, message.Data));
 });
 
+// The socket.io-protocol suite's server: namespaces / and /custom, "auth" echoed on connection, "message" echoed
+// as "message-back", "message-with-ack" answered through the ack; any other namespace is refused.
+app.MapParley("/socket.io", io =>
+{
+    io.OnConnection(socket =>
+    {
+        socket.EmitAsync("auth", socket.Handshake.Auth);
+        socket.On("message", e => socket.EmitAsync("message-back", e.ArgumentsForEmit()));
+        socket.On("message-with-ack", e => e.AckAsync(e.ArgumentsForEmit()));
+    });
+    io.Of("/custom").OnConnection(socket => socket.EmitAsync("auth", socket.Handshake.Auth));
+});
+
 app.Run();
+
+static EngineOptions ConformanceOptions() => new()
+{
+    PingInterval = TimeSpan.FromMilliseconds(300),
+    PingTimeout = TimeSpan.FromMilliseconds(200),
+    MaxHttpBufferSize = 1_000_000,
+    Cors = new EngineCorsOptions { Origins = ["*"] },
+};

@@ -40,11 +40,14 @@ public sealed partial class EngineConnection
             {
                 List<EnginePacket>? packets = null;
                 Task? wait = null;
+                var closeAfterWrite = false;
                 lock (_lock)
                 {
                     if (_state == EngineConnectionState.Closed)
                     {
                         packets = _finalPollPacket is null ? [] : [_finalPollPacket];
+                        _finalPollPacket = null;
+                        _server.Remove(this);
                     }
                     else if (Transport != EngineTransport.Polling || _upgrading)
                     {
@@ -59,11 +62,21 @@ public sealed partial class EngineConnection
                         {
                             wait = OutboxSignal();
                         }
+                        else if (_closing)
+                        {
+                            // The last packets of a graceful close go out with the close packet.
+                            packets.Add(EnginePacket.Close);
+                            closeAfterWrite = true;
+                        }
                     }
                 }
                 if (packets is not null)
                 {
                     await WritePayloadAsync(context, packets);
+                    if (closeAfterWrite)
+                    {
+                        OnClose(EngineCloseReasons.ForcedClose);
+                    }
                     return;
                 }
                 await wait!.WaitAsync(aborted);

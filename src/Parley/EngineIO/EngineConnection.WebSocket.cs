@@ -339,6 +339,16 @@ public sealed partial class EngineConnection
                     }
                     await ws.SendAsync(packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, flags, CancellationToken.None);
                 }
+                bool drained;
+                lock (_lock)
+                {
+                    drained = DrainedForClose;
+                }
+                if (drained)
+                {
+                    OnClose(EngineCloseReasons.ForcedClose);
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)

@@ -26,6 +26,8 @@ public sealed partial class EngineConnection
     private ITimer? _pingIntervalTimer;
     private ITimer? _pingTimeoutTimer;
     private string? _closeReason;
+    private bool _closing;
+    private ITimer? _closeTimer;
 
     internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake)
     {
@@ -112,7 +114,7 @@ public sealed partial class EngineConnection
         bool overflow;
         lock (_lock)
         {
-            if (_state != EngineConnectionState.Open)
+            if (_state != EngineConnectionState.Open || _closing)
             {
                 return false;
             }
@@ -148,8 +150,38 @@ public sealed partial class EngineConnection
         return true;
     }
 
-    /// <summary>Closes the connection from the server side (reason <c>forced close</c>).</summary>
-    public void Close() => OnClose(EngineCloseReasons.ForcedClose);
+    /// <summary>
+    /// Closes the connection from the server side (reason <c>forced close</c>) once what is queued has been
+    /// written, or after 30 s (engine.io socket.ts close: waits for the write buffer to drain).
+    /// </summary>
+    public void Close()
+    {
+        TaskCompletionSource? signal;
+        lock (_lock)
+        {
+            if (_state != EngineConnectionState.Open || _closing)
+            {
+                return;
+            }
+            if (_outbox.Count == 0)
+            {
+                goto now;
+            }
+            _closing = true;
+            signal = _outboxSignal;
+            _outboxSignal = null;
+        }
+        signal?.TrySetResult();
+        _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.ForcedClose),
+            this, TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan);
+        return;
+
+    now:
+        OnClose(EngineCloseReasons.ForcedClose);
+    }
+
+    /// <summary>True when a graceful close waits for the queue to drain and it just did. Call under the lock.</summary>
+    private bool DrainedForClose => _closing && _outbox.Count == 0;
 
     /// <summary>Closes with a given reason; idempotent. Queued packets are dropped.</summary>
     internal void OnClose(string reason)
@@ -157,6 +189,7 @@ public sealed partial class EngineConnection
         TaskCompletionSource? signal;
         WebSocket? ws;
         WebSocket? probe;
+        bool lingerForPoll;
         lock (_lock)
         {
             if (_state == EngineConnectionState.Closed)
@@ -175,12 +208,26 @@ public sealed partial class EngineConnection
             ws = _ws;
             probe = _probe;
             _probe = null;
+            lingerForPoll = reason == EngineCloseReasons.TransportClose && Transport == EngineTransport.Polling && !_pollActive;
         }
         _pingIntervalTimer?.Dispose();
         _pingTimeoutTimer?.Dispose();
         _upgradeTimer?.Dispose();
+        _closeTimer?.Dispose();
+        _closeTimer = null;
         signal?.TrySetResult();
-        _server.Remove(this);
+        if (lingerForPoll)
+        {
+            // The client's close packet (POST "1") can overtake its own pending GET on another HTTP connection.
+            // Had the GET arrived first it would get the noop (polling.ts onClose); keep the sid long enough for
+            // a racing GET to get it, then forget it.
+            _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).ForgetLingeringPoll(),
+                this, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _server.Remove(this);
+        }
         AbortWebSocket(ws);
         AbortWebSocket(probe);
         EngineLog.ConnectionClosed(_logger, Id, reason);
@@ -192,6 +239,28 @@ public sealed partial class EngineConnection
         {
             EngineLog.CallbackFailed(_logger, Id, ex);
         }
+    }
+
+    /// <summary>True while a closed polling session still owes a racing GET its final noop.</summary>
+    internal bool HasLingeringPoll
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == EngineConnectionState.Closed && _finalPollPacket is not null;
+            }
+        }
+    }
+
+    private void ForgetLingeringPoll()
+    {
+        lock (_lock)
+        {
+            _finalPollPacket = null;
+        }
+        _closeTimer?.Dispose();
+        _server.Remove(this);
     }
 
     /// <summary>Takes everything queued; null when nothing is.</summary>

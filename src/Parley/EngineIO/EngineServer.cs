@@ -31,6 +31,8 @@ public sealed partial class EngineServer
 
     internal ILogger Logger { get; }
 
+    internal TimeProvider Time => _time;
+
     private Action<EngineConnection> OnConnection { get; }
 
     /// <summary>Open connections.</summary>
@@ -124,7 +126,8 @@ public sealed partial class EngineServer
             return;
         }
 
-        if (!_clients.TryGetValue(sid, out var connection))
+        if (!_clients.TryGetValue(sid, out var connection) ||
+            (connection.State == EngineConnectionState.Closed && !(connection.HasLingeringPoll && HttpMethods.IsGet(request.Method) && !isWebSocket)))
         {
             await RefuseAsync(context, EngineError.UnknownSid, isWebSocket, sid);
             return;

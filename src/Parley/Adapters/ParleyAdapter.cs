@@ -1,0 +1,430 @@
+using System.Buffers;
+using System.Text.Json;
+using Parley.Serialization;
+
+namespace Parley.Adapters;
+
+/// <summary>
+/// Keeps a namespace's rooms and carries its broadcasts and cluster requests (socket.io-adapter's <c>Adapter</c>).
+/// The base class is the in-memory adapter of one node: room bookkeeping and local delivery. A cluster adapter
+/// (Redis) overrides the virtual operations to reach the other nodes as well, and calls the <c>*Local</c> methods
+/// for this node's share. Room state is always local: nodes never share membership, only requests.
+/// </summary>
+public abstract class ParleyAdapter : IAsyncDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _sids = new(StringComparer.Ordinal);
+
+    /// <summary>Creates an adapter for <paramref name="namespace"/>.</summary>
+    protected ParleyAdapter(Namespace @namespace) => Namespace = @namespace;
+
+    /// <summary>The namespace served.</summary>
+    public Namespace Namespace { get; }
+
+    /// <summary>Starts the adapter (subscriptions of a cluster adapter).</summary>
+    public virtual Task InitAsync() => Task.CompletedTask;
+
+    /// <summary>Stops it.</summary>
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    // ---- room bookkeeping (local) ----
+
+    /// <summary>Adds a socket to rooms.</summary>
+    public void AddAll(string sid, IEnumerable<string> rooms)
+    {
+        List<string>? created = null;
+        lock (_lock)
+        {
+            if (!_sids.TryGetValue(sid, out var mine))
+            {
+                _sids[sid] = mine = new HashSet<string>(StringComparer.Ordinal);
+            }
+            foreach (var room in rooms)
+            {
+                mine.Add(room);
+                if (!_rooms.TryGetValue(room, out var members))
+                {
+                    _rooms[room] = members = new HashSet<string>(StringComparer.Ordinal);
+                    (created ??= []).Add(room);
+                }
+                members.Add(sid);
+            }
+        }
+        if (created is not null)
+        {
+            foreach (var room in created)
+            {
+                OnRoomCreated(room);
+            }
+        }
+    }
+
+    /// <summary>Removes a socket from a room.</summary>
+    public void Del(string sid, string room)
+    {
+        bool deleted;
+        lock (_lock)
+        {
+            if (_sids.TryGetValue(sid, out var mine))
+            {
+                mine.Remove(room);
+            }
+            deleted = RemoveMemberLocked(room, sid);
+        }
+        if (deleted)
+        {
+            OnRoomDeleted(room);
+        }
+    }
+
+    /// <summary>Removes a socket from every room.</summary>
+    public void DelAll(string sid)
+    {
+        List<string>? deleted = null;
+        lock (_lock)
+        {
+            if (!_sids.Remove(sid, out var mine))
+            {
+                return;
+            }
+            foreach (var room in mine)
+            {
+                if (RemoveMemberLocked(room, sid))
+                {
+                    (deleted ??= []).Add(room);
+                }
+            }
+        }
+        if (deleted is not null)
+        {
+            foreach (var room in deleted)
+            {
+                OnRoomDeleted(room);
+            }
+        }
+    }
+
+    private bool RemoveMemberLocked(string room, string sid)
+    {
+        if (_rooms.TryGetValue(room, out var members) && members.Remove(sid) && members.Count == 0)
+        {
+            _rooms.Remove(room);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>The rooms of a local socket (a snapshot).</summary>
+    public IReadOnlySet<string> SocketRooms(string sid)
+    {
+        lock (_lock)
+        {
+            return _sids.TryGetValue(sid, out var mine) ? new HashSet<string>(mine, StringComparer.Ordinal) : new HashSet<string>();
+        }
+    }
+
+    /// <summary>Whether some local socket is in <paramref name="room"/>.</summary>
+    public bool HasRoom(string room)
+    {
+        lock (_lock)
+        {
+            return _rooms.ContainsKey(room);
+        }
+    }
+
+    /// <summary>The local rooms (a snapshot).</summary>
+    public IReadOnlyCollection<string> LocalRooms
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _rooms.Keys];
+            }
+        }
+    }
+
+    /// <summary>Called after a room gets its first local member (socket.io-adapter <c>create-room</c>).</summary>
+    protected virtual void OnRoomCreated(string room)
+    {
+    }
+
+    /// <summary>Called after a room loses its last local member (socket.io-adapter <c>delete-room</c>).</summary>
+    protected virtual void OnRoomDeleted(string room)
+    {
+    }
+
+    /// <summary>
+    /// The local sockets a broadcast reaches, in a pooled array the caller returns: members of <c>Rooms</c> (or
+    /// everyone), minus members of <c>Except</c>.
+    /// </summary>
+    protected internal (ParleySocket[] Sockets, int Count) SelectLocal(BroadcastOptions options)
+    {
+        var sockets = Namespace.SocketsById;
+        lock (_lock)
+        {
+            ParleySocket[] array;
+            var count = 0;
+            if (options.Rooms.Count == 0)
+            {
+                array = ArrayPool<ParleySocket>.Shared.Rent(Math.Max(1, _sids.Count));
+                foreach (var sid in _sids.Keys)
+                {
+                    if (!IsExceptLocked(sid, options.Except) && sockets.TryGetValue(sid, out var socket))
+                    {
+                        array[count++] = socket;
+                    }
+                }
+                return (array, count);
+            }
+            if (options.Rooms.Count == 1)
+            {
+                foreach (var room in options.Rooms)
+                {
+                    if (!_rooms.TryGetValue(room, out var members))
+                    {
+                        return ([], 0);
+                    }
+                    array = ArrayPool<ParleySocket>.Shared.Rent(Math.Max(1, members.Count));
+                    foreach (var sid in members)
+                    {
+                        if (!IsExceptLocked(sid, options.Except) && sockets.TryGetValue(sid, out var socket))
+                        {
+                            array[count++] = socket;
+                        }
+                    }
+                    return (array, count);
+                }
+            }
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            array = ArrayPool<ParleySocket>.Shared.Rent(16);
+            foreach (var room in options.Rooms)
+            {
+                if (!_rooms.TryGetValue(room, out var members))
+                {
+                    continue;
+                }
+                foreach (var sid in members)
+                {
+                    if (seen.Add(sid) && !IsExceptLocked(sid, options.Except) && sockets.TryGetValue(sid, out var socket))
+                    {
+                        if (count == array.Length)
+                        {
+                            var bigger = ArrayPool<ParleySocket>.Shared.Rent(array.Length * 2);
+                            array.AsSpan(0, count).CopyTo(bigger);
+                            ArrayPool<ParleySocket>.Shared.Return(array, clearArray: true);
+                            array = bigger;
+                        }
+                        array[count++] = socket;
+                    }
+                }
+            }
+            return (array, count);
+        }
+    }
+
+    private bool IsExceptLocked(string sid, IReadOnlySet<string> except)
+    {
+        if (except.Count == 0)
+        {
+            return false;
+        }
+        foreach (var room in except)
+        {
+            if (_rooms.TryGetValue(room, out var members) && members.Contains(sid))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Returns an array from <see cref="SelectLocal"/>.</summary>
+    protected internal static void Release(ParleySocket[] sockets)
+    {
+        if (sockets.Length > 0)
+        {
+            ArrayPool<ParleySocket>.Shared.Return(sockets, clearArray: true);
+        }
+    }
+
+    // ---- operations: local here, cluster-wide in cluster adapters ----
+
+    /// <summary>Delivers a broadcast to this node's sockets: one encoding, the same frames for everyone.</summary>
+    public int BroadcastLocal(BroadcastPacket packet, BroadcastOptions options)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            var frames = packet.GetFrames(options.Flags.Compress);
+            var isVolatile = options.Flags.Volatile;
+            for (var i = 0; i < count; i++)
+            {
+                sockets[i].SendFrames(frames, isVolatile);
+            }
+            return count;
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>
+    /// Delivers a broadcast that expects acknowledgements to this node's sockets; returns how many were reached.
+    /// One ack id (from the namespace's counter) serves every recipient, so the frames are still encoded once
+    /// (socket.io-adapter in-memory-adapter.ts broadcastWithAck).
+    /// </summary>
+    public int BroadcastWithAckLocal(BroadcastPacket packet, BroadcastOptions options, Action<EventArgument[]?> onAck)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            var ackId = Namespace.NextAckId();
+            var frames = packet.Payload.Encode(Protocol.SocketIO.SocketPacketType.Event, packet.Namespace, ackId, options.Flags.Compress);
+            for (var i = 0; i < count; i++)
+            {
+                sockets[i].RegisterAck(ackId, onAck);
+                sockets[i].SendFrames(frames, options.Flags.Volatile);
+            }
+            return count;
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>Broadcasts to every node's matching sockets.</summary>
+    public virtual Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
+    {
+        BroadcastLocal(packet, options);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Broadcasts expecting acks; <paramref name="onClientCount"/> is called once per node with the number of
+    /// clients reached there, <paramref name="onAck"/> once per client answer (its arguments).
+    /// </summary>
+    public virtual Task BroadcastWithAckAsync(BroadcastPacket packet, BroadcastOptions options, Action<int> onClientCount, Action<EventArgument[]?> onAck)
+    {
+        onClientCount(BroadcastWithAckLocal(packet, options, onAck));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The matching sockets of every node.</summary>
+    public virtual Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync(BroadcastOptions options) =>
+        Task.FromResult(FetchSocketsLocal(options));
+
+    /// <summary>The matching sockets of this node.</summary>
+    public IReadOnlyList<RemoteSocket> FetchSocketsLocal(BroadcastOptions options)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            var list = new List<RemoteSocket>(count);
+            for (var i = 0; i < count; i++)
+            {
+                list.Add(RemoteSocket.FromLocal(sockets[i]));
+            }
+            return list;
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>Makes the matching sockets of every node join <paramref name="rooms"/>.</summary>
+    public virtual Task AddSocketsAsync(BroadcastOptions options, IReadOnlyList<string> rooms)
+    {
+        AddSocketsLocal(options, rooms);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Makes the matching local sockets join <paramref name="rooms"/>.</summary>
+    public void AddSocketsLocal(BroadcastOptions options, IReadOnlyList<string> rooms)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                sockets[i].Join(rooms);
+            }
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>Makes the matching sockets of every node leave <paramref name="rooms"/>.</summary>
+    public virtual Task DelSocketsAsync(BroadcastOptions options, IReadOnlyList<string> rooms)
+    {
+        DelSocketsLocal(options, rooms);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Makes the matching local sockets leave <paramref name="rooms"/>.</summary>
+    public void DelSocketsLocal(BroadcastOptions options, IReadOnlyList<string> rooms)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                foreach (var room in rooms)
+                {
+                    sockets[i].Leave(room);
+                }
+            }
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>Disconnects the matching sockets of every node.</summary>
+    public virtual Task DisconnectSocketsAsync(BroadcastOptions options, bool close)
+    {
+        DisconnectSocketsLocal(options, close);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Disconnects the matching local sockets.</summary>
+    public void DisconnectSocketsLocal(BroadcastOptions options, bool close)
+    {
+        var (sockets, count) = SelectLocal(options);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                sockets[i].Disconnect(close);
+            }
+        }
+        finally
+        {
+            Release(sockets);
+        }
+    }
+
+    /// <summary>Sends an event to the other nodes' <c>Namespace.On</c> handlers; nothing to do on one node.</summary>
+    public virtual Task ServerSideEmitAsync(SocketPayload payload) => Task.CompletedTask;
+
+    /// <summary>Sends an event to the other nodes and collects one answer per node; none on one node.</summary>
+    public virtual Task<IReadOnlyList<JsonElement>> ServerSideEmitWithAckAsync(SocketPayload payload, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<JsonElement>>([]);
+
+    /// <summary>How many nodes serve this namespace (1 for the in-memory adapter).</summary>
+    public virtual Task<int> ServerCountAsync() => Task.FromResult(1);
+}
+
+/// <summary>The default adapter: one node, everything in memory.</summary>
+public sealed class InMemoryAdapter(Namespace @namespace) : ParleyAdapter(@namespace);

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Parley.Protocol.SocketIO;
+using Parley.Serialization;
+
+namespace Parley;
+
+// Sending: emits, acknowledgements both ways.
+public sealed partial class ParleySocket
+{
+    private readonly ConcurrentDictionary<long, Action<EventArgument[]?>> _acks = new();
+
+    /// <summary>Sends an event to this client. Completes once it is queued for the transport.</summary>
+    public Task EmitAsync(string eventName, params object?[] args) => new SocketEmitter(this).EmitAsync(eventName, args);
+
+    /// <summary>
+    /// Sends an event and waits for the client's acknowledgement; returns its arguments. Fails with
+    /// <see cref="TimeoutException"/> after <paramref name="timeout"/> (none by default) and with
+    /// <see cref="ParleyDisconnectedException"/> if the socket disconnects first.
+    /// </summary>
+    public Task<EventArgument[]> EmitWithAckAsync(string eventName, object?[] args, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        new SocketEmitter(this, timeout).EmitWithAckAsync(eventName, args, cancellationToken);
+
+    /// <summary>Sends an event and returns the first argument of the client's acknowledgement.</summary>
+    public async Task<T?> EmitWithAckAsync<T>(string eventName, object?[] args, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var result = await EmitWithAckAsync(eventName, args, timeout, cancellationToken);
+        return result.Length == 0 ? default : result[0].Get<T>(WireOptions);
+    }
+
+    /// <summary>An emitter whose acknowledgements time out after <paramref name="timeout"/> (<c>socket.timeout(ms)</c>).</summary>
+    public SocketEmitter Timeout(TimeSpan timeout) => new(this, timeout);
+
+    /// <summary>An emitter whose events are dropped if the transport is busy (<c>socket.volatile</c>).</summary>
+    public SocketEmitter Volatile => new(this, isVolatile: true);
+
+    /// <summary>An emitter that sets the compress flag (<c>socket.compress(bool)</c>).</summary>
+    public SocketEmitter Compress(bool compress) => new(this, compress: compress);
+
+    internal void Emit(string eventName, ReadOnlySpan<object?> args, bool isVolatile, bool compress, long? ackId)
+    {
+        var payload = SocketPayload.Create(eventName, args, WireOptions);
+        SendFrames(payload.Encode(SocketPacketType.Event, Namespace.Name, ackId, compress), isVolatile);
+    }
+
+    internal void SendAck(long id, object?[] args)
+    {
+        if (!Connected)
+        {
+            return;
+        }
+        var payload = SocketPayload.Create(null, args, WireOptions);
+        SendFrames(payload.Encode(SocketPacketType.Ack, Namespace.Name, id));
+    }
+
+    internal void RegisterAck(long id, Action<EventArgument[]?> callback) => _acks[id] = callback;
+
+    internal void CancelAck(long id) => _acks.TryRemove(id, out _);
+
+    private void OnAck(SocketPacket packet)
+    {
+        if (packet.AckId is not { } id || !_acks.TryRemove(id, out var callback))
+        {
+            SocketLog.UnknownAck(_logger, Id, packet.AckId ?? -1);
+            return;
+        }
+        var data = packet.Data!.Value;
+        var arguments = new EventArgument[data.GetArrayLength()];
+        var i = 0;
+        foreach (var element in data.EnumerateArray())
+        {
+            arguments[i++] = new EventArgument(element, packet.Attachments);
+        }
+        try
+        {
+            callback(arguments);
+        }
+        catch (Exception ex)
+        {
+            SocketLog.HandlerFailed(_logger, Id, "ack", ex);
+        }
+    }
+
+    private void FailPendingAcks()
+    {
+        foreach (var id in _acks.Keys)
+        {
+            if (_acks.TryRemove(id, out var callback))
+            {
+                try
+                {
+                    callback(null);
+                }
+                catch (Exception ex)
+                {
+                    SocketLog.HandlerFailed(_logger, Id, "ack", ex);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Emits to one socket with modifiers: ack timeout, volatile, compress.</summary>
+public readonly struct SocketEmitter
+{
+    private readonly ParleySocket _socket;
+    private readonly TimeSpan? _timeout;
+    private readonly bool _volatile;
+    private readonly bool _compress;
+
+    internal SocketEmitter(ParleySocket socket, TimeSpan? timeout = null, bool isVolatile = false, bool compress = true)
+    {
+        _socket = socket;
+        _timeout = timeout;
+        _volatile = isVolatile;
+        _compress = compress;
+    }
+
+    /// <summary>The same emitter with an ack timeout.</summary>
+    public SocketEmitter Timeout(TimeSpan timeout) => new(_socket, timeout, _volatile, _compress);
+
+    /// <summary>The same emitter, volatile.</summary>
+    public SocketEmitter Volatile => new(_socket, _timeout, isVolatile: true, _compress);
+
+    /// <summary>The same emitter with the compress flag.</summary>
+    public SocketEmitter Compress(bool compress) => new(_socket, _timeout, _volatile, compress);
+
+    /// <summary>Sends an event; completes once it is queued.</summary>
+    public Task EmitAsync(string eventName, params object?[] args)
+    {
+        ArgumentNullException.ThrowIfNull(eventName);
+        if (_socket.Connected)
+        {
+            _socket.Emit(eventName, args, _volatile, _compress, ackId: null);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sends an event and waits for the client's acknowledgement.</summary>
+    public async Task<EventArgument[]> EmitWithAckAsync(string eventName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(eventName);
+        if (!_socket.Connected)
+        {
+            throw new ParleyDisconnectedException();
+        }
+        var id = _socket.Namespace.NextAckId();
+        var tcs = new TaskCompletionSource<EventArgument[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _socket.RegisterAck(id, result =>
+        {
+            if (result is null)
+            {
+                tcs.TrySetException(new ParleyDisconnectedException());
+            }
+            else
+            {
+                tcs.TrySetResult(result);
+            }
+        });
+        _socket.Emit(eventName, args, _volatile, _compress, id);
+        try
+        {
+            var task = tcs.Task;
+            if (_timeout is { } timeout)
+            {
+                // socket.io: "operation has timed out" (socket.ts registerAckCallback); the pending ack is dropped.
+                task = task.WaitAsync(timeout, cancellationToken);
+            }
+            else if (cancellationToken.CanBeCanceled)
+            {
+                task = task.WaitAsync(cancellationToken);
+            }
+            return await task;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            _socket.CancelAck(id);
+            throw;
+        }
+    }
+
+    /// <summary>Sends an event and returns the first argument of the acknowledgement.</summary>
+    public async Task<T?> EmitWithAckAsync<T>(string eventName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var result = await EmitWithAckAsync(eventName, args, cancellationToken);
+        return result.Length == 0 ? default : result[0].Get<T>(_socket.WireOptions);
+    }
+}
+
+/// <summary>The socket disconnected before its acknowledgement arrived.</summary>
+public sealed class ParleyDisconnectedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ParleyDisconnectedException() : base("socket has been disconnected")
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ParleyDisconnectedException(string message) : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and inner exception.</summary>
+    public ParleyDisconnectedException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}

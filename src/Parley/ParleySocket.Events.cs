@@ -1,0 +1,231 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Parley.Protocol.SocketIO;
+using Parley.Serialization;
+
+namespace Parley;
+
+// Receiving: handlers by event name, catch-all handlers, per-packet middleware.
+public sealed partial class ParleySocket
+{
+    private readonly Lock _handlersLock = new();
+    private Dictionary<string, Func<SocketEvent, Task>[]> _handlers = new(StringComparer.Ordinal);
+    private Func<SocketEvent, Task>[] _anyHandlers = [];
+    private Func<SocketEvent, Func<Task>, Task>[] _middlewares = [];
+
+    /// <summary>Handles <paramref name="eventName"/> with access to every argument and the ack.</summary>
+    public ParleySocket On(string eventName, Func<SocketEvent, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(eventName);
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_handlersLock)
+        {
+            // Copy on write: dispatch reads the dictionary without a lock.
+            var copy = new Dictionary<string, Func<SocketEvent, Task>[]>(_handlers, StringComparer.Ordinal);
+            copy[eventName] = copy.TryGetValue(eventName, out var existing) ? [.. existing, handler] : [handler];
+            _handlers = copy;
+        }
+        return this;
+    }
+
+    /// <summary>Handles <paramref name="eventName"/> synchronously.</summary>
+    public ParleySocket On(string eventName, Action<SocketEvent> handler) =>
+        On(eventName, e =>
+        {
+            handler(e);
+            return Task.CompletedTask;
+        });
+
+    /// <summary>Handles <paramref name="eventName"/> with its first argument.</summary>
+    public ParleySocket On<T>(string eventName, Func<T?, Task> handler) => On(eventName, e => handler(e.Get<T>(0)));
+
+    /// <summary>Handles <paramref name="eventName"/> with its first argument, synchronously.</summary>
+    public ParleySocket On<T>(string eventName, Action<T?> handler) =>
+        On(eventName, e =>
+        {
+            handler(e.Get<T>(0));
+            return Task.CompletedTask;
+        });
+
+    /// <summary>Handles <paramref name="eventName"/> with its first argument and the client's ack.</summary>
+    public ParleySocket On<T>(string eventName, Func<T?, AckCallback, Task> handler) => On(eventName, e => handler(e.Get<T>(0), e.Ack));
+
+    /// <summary>Handles <paramref name="eventName"/> with two arguments.</summary>
+    public ParleySocket On<T1, T2>(string eventName, Func<T1?, T2?, Task> handler) => On(eventName, e => handler(e.Get<T1>(0), e.Get<T2>(1)));
+
+    /// <summary>Handles <paramref name="eventName"/> with two arguments and the ack.</summary>
+    public ParleySocket On<T1, T2>(string eventName, Func<T1?, T2?, AckCallback, Task> handler) =>
+        On(eventName, e => handler(e.Get<T1>(0), e.Get<T2>(1), e.Ack));
+
+    /// <summary>Handles <paramref name="eventName"/> with a source-generated argument type and the ack.</summary>
+    public ParleySocket On<T>(string eventName, JsonTypeInfo<T> typeInfo, Func<T?, AckCallback, Task> handler) =>
+        On(eventName, e => handler(e.Get(0, typeInfo), e.Ack));
+
+    /// <summary>Removes every handler of <paramref name="eventName"/>.</summary>
+    public ParleySocket Off(string eventName)
+    {
+        lock (_handlersLock)
+        {
+            var copy = new Dictionary<string, Func<SocketEvent, Task>[]>(_handlers, StringComparer.Ordinal);
+            copy.Remove(eventName);
+            _handlers = copy;
+        }
+        return this;
+    }
+
+    /// <summary>Handles every event, before the named handlers (socket.io <c>onAny</c>).</summary>
+    public ParleySocket OnAny(Func<SocketEvent, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_handlersLock)
+        {
+            _anyHandlers = [.. _anyHandlers, handler];
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a per-packet middleware (socket.io <c>socket.use</c>): it sees each event first and calls
+    /// <c>next</c> to let it through; throwing drops the event and raises <see cref="Error"/>.
+    /// </summary>
+    public ParleySocket Use(Func<SocketEvent, Func<Task>, Task> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        lock (_handlersLock)
+        {
+            _middlewares = [.. _middlewares, middleware];
+        }
+        return this;
+    }
+
+    /// <summary>Raised when a packet middleware refuses an event (socket.io's <c>error</c> event on the socket).</summary>
+    public event Action<ParleySocket, Exception>? Error;
+
+    /// <summary>Handles a packet for this socket (the client has decoded and routed it).</summary>
+    internal void OnPacket(SocketPacket packet)
+    {
+        switch (packet.Type)
+        {
+            case SocketPacketType.Event:
+            case SocketPacketType.BinaryEvent:
+                OnEvent(packet);
+                break;
+            case SocketPacketType.Ack:
+            case SocketPacketType.BinaryAck:
+                OnAck(packet);
+                break;
+            case SocketPacketType.Disconnect:
+                OnClose(DisconnectReasons.ClientNamespaceDisconnect);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void OnEvent(SocketPacket packet)
+    {
+        var data = packet.Data!.Value;
+        var count = data.GetArrayLength();
+        var arguments = new EventArgument[count - 1];
+        var i = -1;
+        string? name = null;
+        foreach (var element in data.EnumerateArray())
+        {
+            if (i < 0)
+            {
+                name = element.ValueKind == JsonValueKind.String ? element.GetString() : element.GetRawText();
+            }
+            else
+            {
+                arguments[i] = new EventArgument(element, packet.Attachments);
+            }
+            i++;
+        }
+        var e = new SocketEvent(this, WireOptions, name!, arguments, packet.AckId);
+        var middlewares = _middlewares;
+        if (middlewares.Length == 0)
+        {
+            _ = DispatchAsync(e);
+            return;
+        }
+        _ = RunMiddlewaresAsync(e, middlewares, 0);
+    }
+
+    private async Task RunMiddlewaresAsync(SocketEvent e, Func<SocketEvent, Func<Task>, Task>[] middlewares, int index)
+    {
+        try
+        {
+            if (index == middlewares.Length)
+            {
+                await DispatchAsync(e);
+                return;
+            }
+            await middlewares[index](e, () => RunMiddlewaresAsync(e, middlewares, index + 1));
+        }
+        catch (Exception ex)
+        {
+            SocketLog.PacketMiddlewareRefused(_logger, Id, e.Name, ex.Message);
+            var error = Error;
+            try
+            {
+                error?.Invoke(this, ex);
+            }
+            catch (Exception inner)
+            {
+                SocketLog.HandlerFailed(_logger, Id, "error", inner);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the catch-all handlers, then the named ones. Each handler runs synchronously up to its first await,
+    /// so handlers start in the order the packets arrived; failures are logged, never thrown into the transport.
+    /// </summary>
+    private Task DispatchAsync(SocketEvent e)
+    {
+        List<Task>? pending = null;
+        foreach (var handler in _anyHandlers)
+        {
+            Start(handler, e, ref pending);
+        }
+        if (_handlers.TryGetValue(e.Name, out var handlers))
+        {
+            foreach (var handler in handlers)
+            {
+                Start(handler, e, ref pending);
+            }
+        }
+        return pending is null ? Task.CompletedTask : Task.WhenAll(pending);
+    }
+
+    private void Start(Func<SocketEvent, Task> handler, SocketEvent e, ref List<Task>? pending)
+    {
+        Task task;
+        try
+        {
+            task = handler(e);
+        }
+        catch (Exception ex)
+        {
+            SocketLog.HandlerFailed(_logger, Id, e.Name, ex);
+            return;
+        }
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
+        }
+        (pending ??= []).Add(ObserveAsync(task, e.Name));
+    }
+
+    private async Task ObserveAsync(Task task, string eventName)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex)
+        {
+            SocketLog.HandlerFailed(_logger, Id, eventName, ex);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Parley.Adapters;
+using Parley.Protocol.EngineIO;
+using Parley.Protocol.SocketIO;
+using Parley.Serialization;
+
+namespace Parley;
+
+/// <summary>
+/// A client's connection to one namespace (socket.io's <c>Socket</c>): receives events, emits, joins rooms.
+/// Split by concern: this file holds identity, rooms and life cycle; <c>ParleySocket.Events.cs</c> receiving;
+/// <c>ParleySocket.Emit.cs</c> sending and acknowledgements.
+/// </summary>
+public sealed partial class ParleySocket
+{
+    private readonly SocketClient _client;
+    private readonly ILogger _logger;
+    private int _connected;
+
+    internal ParleySocket(Namespace @namespace, SocketClient client, string id, SocketHandshake handshake)
+    {
+        Namespace = @namespace;
+        _client = client;
+        _logger = @namespace.Server.Logger;
+        Id = id;
+        Handshake = handshake;
+    }
+
+    /// <summary>The socket id: 20 characters from a CSPRNG, also the name of the socket's own room.</summary>
+    public string Id { get; }
+
+    /// <summary>The namespace the socket belongs to.</summary>
+    public Namespace Namespace { get; }
+
+    /// <summary>What the client sent when it connected.</summary>
+    public SocketHandshake Handshake { get; }
+
+    /// <summary>The ASP.NET Core user of the opening request (authentication ran before Parley).</summary>
+    public ClaimsPrincipal User => Handshake.User;
+
+    /// <summary>
+    /// Application data attached to the socket (socket.io's <c>socket.data</c>); serialized as JSON for
+    /// <c>FetchSocketsAsync</c> on other nodes.
+    /// </summary>
+    public ConcurrentDictionary<string, object?> Data { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>State of add-ons (sessions…), never sent anywhere.</summary>
+    public ConcurrentDictionary<object, object?> Items { get; } = new();
+
+    /// <summary>Whether the socket is connected.</summary>
+    public bool Connected => System.Threading.Volatile.Read(ref _connected) == 1;
+
+    /// <summary>The Engine.IO connection id (shared by the client's sockets of every namespace).</summary>
+    public string ConnectionId => _client.Connection.Id;
+
+    /// <summary>The transport in use.</summary>
+    public EngineIO.EngineTransport Transport => _client.Connection.Transport;
+
+    /// <summary>The rooms the socket is in, its own room included.</summary>
+    public IReadOnlySet<string> Rooms => Namespace.Adapter.SocketRooms(Id);
+
+    /// <summary>Raised before the socket leaves its rooms on disconnect (socket.io <c>disconnecting</c>).</summary>
+    public event Action<ParleySocket, string>? Disconnecting;
+
+    /// <summary>Raised once the socket is disconnected, with socket.io's reason (<c>disconnect</c>).</summary>
+    public event Action<ParleySocket, string>? Disconnected;
+
+    /// <summary>Joins a room.</summary>
+    public void Join(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        Namespace.Adapter.AddAll(Id, [room]);
+    }
+
+    /// <summary>Joins rooms.</summary>
+    public void Join(IEnumerable<string> rooms) => Namespace.Adapter.AddAll(Id, rooms);
+
+    /// <summary>Leaves a room.</summary>
+    public void Leave(string room) => Namespace.Adapter.Del(Id, room);
+
+    /// <summary>A broadcast to <paramref name="room"/> that leaves this socket out (<c>socket.to(room)</c>).</summary>
+    public BroadcastOperator To(string room) => Broadcast.To(room);
+
+    /// <summary>Same as <see cref="To"/>.</summary>
+    public BroadcastOperator In(string room) => Broadcast.To(room);
+
+    /// <summary>A broadcast that leaves out <paramref name="room"/> and this socket.</summary>
+    public BroadcastOperator Except(string room) => Broadcast.Except(room);
+
+    /// <summary>A broadcast to everyone in the namespace but this socket (<c>socket.broadcast</c>).</summary>
+    public BroadcastOperator Broadcast => new BroadcastOperator(Namespace).Except(Id);
+
+    /// <summary>
+    /// Disconnects the socket from its namespace (the client gets <c>io server disconnect</c>); with
+    /// <paramref name="close"/>, closes the whole underlying connection.
+    /// </summary>
+    public void Disconnect(bool close = false)
+    {
+        if (!Connected)
+        {
+            return;
+        }
+        if (close)
+        {
+            _client.DisconnectAll();
+            return;
+        }
+        _client.Send(DisconnectFrame());
+        OnClose(DisconnectReasons.ServerNamespaceDisconnect);
+    }
+
+    /// <summary>Async form of <see cref="Disconnect"/>.</summary>
+    public Task DisconnectAsync(bool close = false)
+    {
+        Disconnect(close);
+        return Task.CompletedTask;
+    }
+
+    internal EnginePacket DisconnectFrame()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 + Namespace.Name.Length);
+        buffer.Write("4"u8);
+        SocketPacketWriter.WriteHeader(buffer, SocketPacketType.Disconnect, Namespace.Name, null, 0);
+        return EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false);
+    }
+
+    internal void OnConnected()
+    {
+        System.Threading.Volatile.Write(ref _connected, 1);
+        Namespace.Adapter.AddAll(Id, [Id]);
+    }
+
+    /// <summary>Ends the socket: disconnecting handlers, leave rooms, fail pending acks, disconnected handlers.</summary>
+    internal void OnClose(string reason)
+    {
+        if (Interlocked.Exchange(ref _connected, 0) == 0)
+        {
+            return;
+        }
+        Invoke(Disconnecting, reason);
+        Namespace.Adapter.DelAll(Id);
+        Namespace.Remove(this);
+        _client.Remove(this);
+        FailPendingAcks();
+        SocketLog.Disconnected(_logger, Id, reason);
+        Invoke(Disconnected, reason);
+    }
+
+    private void Invoke(Action<ParleySocket, string>? handlers, string reason)
+    {
+        if (handlers is null)
+        {
+            return;
+        }
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((Action<ParleySocket, string>)handler)(this, reason);
+            }
+            catch (Exception ex)
+            {
+                SocketLog.HandlerFailed(_logger, Id, "disconnect", ex);
+            }
+        }
+    }
+
+    /// <summary>Writes frames to the client; volatile ones are dropped when the transport is busy.</summary>
+    internal void SendFrames(EnginePacket[] frames, bool isVolatile = false)
+    {
+        if (isVolatile && !_client.Connection.IsWritable)
+        {
+            return;
+        }
+        _client.Send(frames);
+    }
+
+    internal JsonSerializerOptions WireOptions => Namespace.Server.WireOptions;
+}
+
+/// <summary>socket.io's disconnect reasons.</summary>
+public static class DisconnectReasons
+{
+    /// <summary>The server disconnected the socket.</summary>
+    public const string ServerNamespaceDisconnect = "server namespace disconnect";
+
+    /// <summary>The client disconnected the socket.</summary>
+    public const string ClientNamespaceDisconnect = "client namespace disconnect";
+
+    /// <summary>The server closed the connection (invalid packet or state).</summary>
+    public const string ForcedServerClose = "forced server close";
+
+    /// <summary>The server is stopping.</summary>
+    public const string ServerShuttingDown = "server shutting down";
+}

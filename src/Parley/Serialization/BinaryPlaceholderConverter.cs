@@ -1,0 +1,103 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Parley.Protocol.SocketIO;
+
+namespace Parley.Serialization;
+
+/// <summary>The encoder of JSON.stringify-like output: only what JSON requires is escaped.</summary>
+internal static class SocketJsonEncoder
+{
+    public static JavaScriptEncoder Instance => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+}
+
+/// <summary>
+/// The binary attachments of the packet being written or read on this thread. Serialization is synchronous, so a
+/// thread-static scope carries them to the converters without a closure per message.
+/// </summary>
+internal static class AttachmentScope
+{
+    [ThreadStatic]
+    private static List<ReadOnlyMemory<byte>>? t_writing;
+
+    [ThreadStatic]
+    private static SocketPacket? t_reading;
+
+    [ThreadStatic]
+    private static IReadOnlyList<ReadOnlyMemory<byte>>? t_readingAttachments;
+
+    public static List<ReadOnlyMemory<byte>>? Writing
+    {
+        get => t_writing;
+        set => t_writing = value;
+    }
+
+    public static void SetReading(SocketPacket? packet, IReadOnlyList<ReadOnlyMemory<byte>>? attachments)
+    {
+        t_reading = packet;
+        t_readingAttachments = attachments;
+    }
+
+    /// <summary>Resolves a placeholder object at the reader's position; consumes it.</summary>
+    public static bool TryReadPlaceholder(ref Utf8JsonReader reader, out ReadOnlyMemory<byte> bytes)
+    {
+        bytes = default;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var attachments = t_readingAttachments;
+        if (attachments is null || !doc.RootElement.TryGetProperty("_placeholder"u8, out var flag) || flag.ValueKind != JsonValueKind.True ||
+            !doc.RootElement.TryGetProperty("num"u8, out var num) || !num.TryGetInt32(out var index) || index < 0 || index >= attachments.Count)
+        {
+            throw new JsonException("Expected a binary placeholder.");
+        }
+        bytes = attachments[index];
+        return true;
+    }
+
+    /// <summary>Writes a placeholder for <paramref name="bytes"/> and records the attachment.</summary>
+    public static void WritePlaceholder(Utf8JsonWriter writer, ReadOnlyMemory<byte> bytes)
+    {
+        var list = t_writing ??= [];
+        SocketPacketWriter.WritePlaceholder(writer, list.Count);
+        list.Add(bytes);
+    }
+}
+
+/// <summary>byte[] travels as a Socket.IO binary attachment (placeholder in the JSON), as Buffers do in socket.io.</summary>
+internal sealed class BinaryPlaceholderConverter : JsonConverter<byte[]>
+{
+    public override byte[]? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetBytesFromBase64();
+        }
+        return AttachmentScope.TryReadPlaceholder(ref reader, out var bytes) ? bytes.ToArray() : null;
+    }
+
+    public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) =>
+        AttachmentScope.WritePlaceholder(writer, value);
+}
+
+/// <summary>ReadOnlyMemory&lt;byte&gt; travels as a binary attachment too.</summary>
+internal sealed class ReadOnlyMemoryPlaceholderConverter : JsonConverter<ReadOnlyMemory<byte>>
+{
+    public override ReadOnlyMemory<byte> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetBytesFromBase64();
+        }
+        return AttachmentScope.TryReadPlaceholder(ref reader, out var bytes) ? bytes : default;
+    }
+
+    public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) =>
+        AttachmentScope.WritePlaceholder(writer, value);
+}

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Parley.EngineIO;
+using Parley.Protocol.EngineIO;
+using Parley.Protocol.SocketIO;
+
+namespace Parley;
+
+/// <summary>
+/// One Engine.IO connection seen by Socket.IO (socket.io lib/client.ts): decodes packets, routes them to the
+/// sockets of each namespace, joins namespaces, and closes the connection on invalid input.
+/// </summary>
+internal sealed class SocketClient
+{
+    private readonly ParleyServer _server;
+    private readonly SocketPacketDecoder _decoder;
+    private readonly ConcurrentDictionary<string, ParleySocket> _sockets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _connecting = new(StringComparer.Ordinal);
+    private readonly ITimer _connectTimer;
+
+    public SocketClient(ParleyServer server, EngineConnection connection)
+    {
+        _server = server;
+        Connection = connection;
+        _decoder = new SocketPacketDecoder(new SocketPacketDecoderOptions
+        {
+            MaxAttachments = server.Options.MaxAttachments,
+            MaxJsonDepth = server.Options.MaxJsonDepth,
+        });
+        connection.Owner = this;
+        connection.MessageReceived = static (c, message) => ((SocketClient)c.Owner!).OnMessage(message);
+        connection.Closed = static (c, reason) => ((SocketClient)c.Owner!).OnClose(reason);
+        // client.ts constructor: close the connection if no namespace is joined in time.
+        _connectTimer = server.Time.CreateTimer(static s => ((SocketClient)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    public EngineConnection Connection { get; }
+
+    public void Send(EnginePacket[] frames) => Connection.Send(frames);
+
+    public void Send(EnginePacket frame) => Connection.Send(frame);
+
+    public void Remove(ParleySocket socket) => _sockets.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Namespace.Name, socket));
+
+    private void OnConnectTimeout()
+    {
+        if (_sockets.IsEmpty && _connecting.IsEmpty)
+        {
+            SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
+            Connection.Close();
+        }
+    }
+
+    private void OnMessage(EngineMessage message)
+    {
+        SocketPacket? packet;
+        var result = message.IsBinary
+            ? _decoder.AddAttachment(message.Data.ToArray(), out packet)
+            : _decoder.Decode(message.Data, out packet);
+        switch (result)
+        {
+            case SocketDecodeResult.Complete:
+                OnPacket(packet!);
+                break;
+            case SocketDecodeResult.AwaitingAttachments:
+                break;
+            default:
+                SocketLog.InvalidPacket(_server.Logger, Connection.Id, _decoder.LastError ?? "invalid packet");
+                Close(DisconnectReasons.ForcedServerClose);
+                break;
+        }
+    }
+
+    private void OnPacket(SocketPacket packet)
+    {
+        var nsp = packet.Namespace;
+        _sockets.TryGetValue(nsp, out var socket);
+        if (packet.Type == SocketPacketType.Connect)
+        {
+            if (socket is not null || !_connecting.TryAdd(nsp, 0))
+            {
+                InvalidState("CONNECT for a namespace already joined");
+                return;
+            }
+            _ = ConnectAsync(nsp, packet.Data);
+            return;
+        }
+        if (socket is null || packet.Type == SocketPacketType.ConnectError)
+        {
+            InvalidState($"packet type {(int)packet.Type} for namespace {nsp}");
+            return;
+        }
+        if (packet.Type is SocketPacketType.Event or SocketPacketType.BinaryEvent && packet.EventName == "error")
+        {
+            // An event named "error" crashed Node servers without an error listener (socket.io SECURITY.md); a
+            // client never has a reason to send one, so it is treated as an invalid packet.
+            SocketLog.InvalidPacket(_server.Logger, Connection.Id, "event named 'error'");
+            Close(DisconnectReasons.ForcedServerClose);
+            return;
+        }
+        socket.OnPacket(packet);
+    }
+
+    private async Task ConnectAsync(string name, JsonElement? auth)
+    {
+        try
+        {
+            var nsp = await _server.ResolveNamespaceAsync(name, auth);
+            if (nsp is null)
+            {
+                SocketLog.InvalidNamespace(_server.Logger, Connection.Id, name);
+                SendConnectError(name, "Invalid namespace", null);
+                return;
+            }
+            var socket = await nsp.AddAsync(this, auth);
+            if (socket is not null)
+            {
+                _sockets[name] = socket;
+                _connectTimer.Dispose();
+                nsp.OnSocketConnected(socket);
+            }
+        }
+        finally
+        {
+            _connecting.TryRemove(name, out _);
+        }
+    }
+
+    internal void SendConnectError(string nsp, string message, JsonElement? data)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        buffer.Write("4"u8);
+        SocketPacketWriter.WriteHeader(buffer, SocketPacketType.ConnectError, nsp, null, 0);
+        using (var writer = new Utf8JsonWriter(buffer, SocketJson.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("message"u8);
+            SocketJson.WriteStringValue(writer, message);
+            if (data is { } d)
+            {
+                writer.WritePropertyName("data"u8);
+                SocketJson.WriteValue(writer, d);
+            }
+            writer.WriteEndObject();
+        }
+        Connection.Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
+    }
+
+    private void InvalidState(string detail)
+    {
+        SocketLog.InvalidState(_server.Logger, Connection.Id, detail);
+        Close(DisconnectReasons.ForcedServerClose);
+    }
+
+    /// <summary>Disconnects every socket of this client, then closes the connection (socket.disconnect(true)).</summary>
+    public void DisconnectAll()
+    {
+        foreach (var socket in _sockets.Values)
+        {
+            socket.Disconnect();
+        }
+        Connection.Close();
+    }
+
+    private void Close(string reason)
+    {
+        foreach (var socket in _sockets.Values)
+        {
+            socket.OnClose(reason);
+        }
+        Connection.Close();
+    }
+
+    private void OnClose(string reason)
+    {
+        _connectTimer.Dispose();
+        foreach (var socket in _sockets.Values)
+        {
+            socket.OnClose(reason);
+        }
+        _decoder.Reset();
+    }
+}

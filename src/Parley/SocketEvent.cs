@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Parley.Serialization;
+
+namespace Parley;
+
+/// <summary>Answers a client's acknowledgement callback; only the first call counts (socket.io socket.ts <c>ack</c>).</summary>
+public delegate Task AckCallback(params object?[] args);
+
+/// <summary>An event received from a client: its name, arguments and, when the client asked for one, the ack.</summary>
+public sealed class SocketEvent
+{
+    private readonly long? _ackId;
+    private int _acked;
+
+    private readonly JsonSerializerOptions _options;
+
+    internal SocketEvent(ParleySocket? socket, JsonSerializerOptions options, string name, EventArgument[] arguments, long? ackId)
+    {
+        Socket = socket!;
+        _options = options;
+        Name = name;
+        Arguments = arguments;
+        _ackId = ackId;
+    }
+
+    /// <summary>The socket that sent it (null for events from another node, see <c>Namespace.On</c>).</summary>
+    public ParleySocket Socket { get; }
+
+    /// <summary>The event name.</summary>
+    public string Name { get; }
+
+    /// <summary>The arguments after the event name, as received (binary as placeholders with their bytes).</summary>
+    public IReadOnlyList<EventArgument> Arguments { get; }
+
+    /// <summary>Whether the client waits for an acknowledgement.</summary>
+    public bool HasAck => _ackId is not null;
+
+    /// <summary>Argument <paramref name="index"/> deserialized with the server's serializer options (byte[] for binary).</summary>
+    public T? Get<T>(int index) =>
+        index < Arguments.Count ? Arguments[index].Get<T>(_options) : default;
+
+    /// <summary>Argument <paramref name="index"/> deserialized with a source-generated type.</summary>
+    public T? Get<T>(int index, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (index >= Arguments.Count)
+        {
+            return default;
+        }
+        var argument = Arguments[index];
+        return argument.TryGetBytes(out var bytes) && typeof(T) == typeof(byte[])
+            ? (T)(object)bytes.ToArray()
+            : argument.Element.Deserialize(typeInfo);
+    }
+
+    /// <summary>
+    /// Answers the client's ack with <paramref name="args"/>. Does nothing when the client asked for none or it was
+    /// answered already.
+    /// </summary>
+    public Task AckAsync(params object?[] args)
+    {
+        if (_ackId is not { } id || Interlocked.Exchange(ref _acked, 1) == 1)
+        {
+            return Task.CompletedTask;
+        }
+        if (ServerAck is { } serverAck)
+        {
+            serverAck(args);
+            return Task.CompletedTask;
+        }
+        Socket.SendAck(id, args);
+        return Task.CompletedTask;
+    }
+
+    internal Action<object?[]>? ServerAck { get; set; }
+
+    /// <summary>The ack as a delegate (for typed handlers).</summary>
+    public AckCallback Ack => AckAsync;
+
+    /// <summary>All arguments as objects to re-emit them unchanged.</summary>
+    public object?[] ArgumentsForEmit()
+    {
+        var result = new object?[Arguments.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = Arguments[i];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Primitives;
+using Parley.EngineIO;
+
+namespace Parley;
+
+/// <summary>What a socket's client sent when it connected (socket.io's <c>socket.handshake</c>).</summary>
+public sealed class SocketHandshake
+{
+    private static readonly JsonElement s_emptyAuth = JsonDocument.Parse("{}").RootElement;
+
+    /// <summary>Creates a handshake (for remote sockets and tests).</summary>
+    [JsonConstructor]
+    public SocketHandshake(IReadOnlyDictionary<string, string> headers, string time, string address, bool xdomain, bool secure, long issued, string url,
+        IReadOnlyDictionary<string, string> query, JsonElement auth)
+    {
+        Headers = headers;
+        Time = time;
+        Address = address;
+        Xdomain = xdomain;
+        Secure = secure;
+        Issued = issued;
+        Url = url;
+        Query = query;
+        Auth = auth.ValueKind == JsonValueKind.Undefined ? s_emptyAuth : auth;
+    }
+
+    internal SocketHandshake(EngineHandshake engine, JsonElement? auth)
+        : this(Flatten(engine.Headers), engine.Time.ToString("ddd MMM dd yyyy HH:mm:ss 'GMT+0000 (Coordinated Universal Time)'", CultureInfo.InvariantCulture),
+            engine.RemoteAddress?.ToString() ?? "", engine.Headers.ContainsKey("origin"), engine.IsSecure, engine.Time.ToUnixTimeMilliseconds(), engine.Url,
+            Flatten(engine.Query), auth?.Clone() ?? s_emptyAuth)
+    {
+        User = engine.User;
+        RemoteAddress = engine.RemoteAddress;
+    }
+
+    /// <summary>Request headers of the opening request (lower-case names, as Node gives them).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; }
+
+    /// <summary>When the connection opened, as a JavaScript <c>Date.toString()</c>.</summary>
+    public string Time { get; }
+
+    /// <summary>The client's address.</summary>
+    public string Address { get; }
+
+    /// <summary>Whether the request was cross-origin (an <c>Origin</c> header was sent).</summary>
+    public bool Xdomain { get; }
+
+    /// <summary>Whether the connection uses TLS.</summary>
+    public bool Secure { get; }
+
+    /// <summary>When the connection opened, in Unix milliseconds.</summary>
+    public long Issued { get; }
+
+    /// <summary>The opening request's URL (path and query).</summary>
+    public string Url { get; }
+
+    /// <summary>The opening request's query parameters.</summary>
+    public IReadOnlyDictionary<string, string> Query { get; }
+
+    /// <summary>The CONNECT packet's payload (<c>auth</c> in the client's options); <c>{}</c> when none.</summary>
+    public JsonElement Auth { get; }
+
+    /// <summary>The ASP.NET Core user of the opening request (local sockets only).</summary>
+    [JsonIgnore]
+    public ClaimsPrincipal User { get; } = new(new ClaimsIdentity());
+
+    /// <summary>The client's IP address (local sockets only).</summary>
+    [JsonIgnore]
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>A header by name (case-insensitive), or null.</summary>
+    public string? GetHeader(string name)
+    {
+        if (Headers.TryGetValue(name, out var value))
+        {
+            return value;
+        }
+        foreach (var (key, v) in Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static Dictionary<string, string> Flatten(IReadOnlyDictionary<string, StringValues> values)
+    {
+        var result = new Dictionary<string, string>(values.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            result[key.ToLowerInvariant()] = value.ToString();
+        }
+        return result;
+    }
+}

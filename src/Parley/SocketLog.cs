@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Parley;
+
+/// <summary>Socket.IO log messages; event ids 2000–2099.</summary>
+internal static partial class SocketLog
+{
+    [LoggerMessage(2000, LogLevel.Information, "Socket.IO client {Sid}: invalid packet ({Error}), closing")]
+    public static partial void InvalidPacket(ILogger logger, string sid, string error);
+
+    [LoggerMessage(2001, LogLevel.Information, "Socket.IO client {Sid}: packet in an invalid state ({Detail}), closing")]
+    public static partial void InvalidState(ILogger logger, string sid, string detail);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Socket.IO client {Sid}: connection to unknown namespace {Namespace} refused")]
+    public static partial void InvalidNamespace(ILogger logger, string sid, string @namespace);
+
+    [LoggerMessage(2003, LogLevel.Debug, "Socket.IO client {Sid}: connection to {Namespace} refused by middleware: {Message}")]
+    public static partial void MiddlewareRefused(ILogger logger, string sid, string @namespace, string message);
+
+    [LoggerMessage(2004, LogLevel.Error, "Socket.IO socket {SocketId}: handler for '{Event}' failed")]
+    public static partial void HandlerFailed(ILogger logger, string socketId, string @event, Exception exception);
+
+    [LoggerMessage(2005, LogLevel.Debug, "Socket.IO socket {SocketId} disconnected: {Reason}")]
+    public static partial void Disconnected(ILogger logger, string socketId, string reason);
+
+    [LoggerMessage(2006, LogLevel.Information, "Socket.IO client {Sid}: no namespace joined within connectTimeout, closing")]
+    public static partial void ConnectTimeout(ILogger logger, string sid);
+
+    [LoggerMessage(2007, LogLevel.Debug, "Socket.IO socket {SocketId}: ack {AckId} unknown or already answered")]
+    public static partial void UnknownAck(ILogger logger, string socketId, long ackId);
+
+    [LoggerMessage(2008, LogLevel.Error, "Socket.IO namespace {Namespace}: a server-side handler for '{Event}' failed")]
+    public static partial void ServerHandlerFailed(ILogger logger, string @namespace, string @event, Exception exception);
+
+    [LoggerMessage(2009, LogLevel.Warning, "Socket.IO socket {SocketId}: packet middleware refused '{Event}': {Message}")]
+    public static partial void PacketMiddlewareRefused(ILogger logger, string socketId, string @event, string message);
+}
