@@ -1,0 +1,329 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Parley.Resp;
+
+/// <summary>
+/// What the command connection and the subscriber share: connecting (TCP, optional TLS, AUTH, SELECT,
+/// CLIENT SETNAME), noticing a lost connection, reconnecting with jittered exponential backoff, per-command
+/// timeouts, and telling the owner about state changes.
+/// <para>
+/// While disconnected, commands fail fast with <see cref="RespConnectionException"/> instead of queueing: a queue
+/// would grow without bound during a long outage and then replay stale broadcasts and session writes in a burst;
+/// a Socket.IO adapter and a session store both prefer an immediate error they can log or surface.
+/// </para>
+/// </summary>
+internal abstract class RespClientBase : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly ITimer _sweeper;
+    private RespSession? _session;
+    private Task? _monitor;
+    private int _connectStarted;
+
+    protected RespClientBase(RespConnectionOptions options, ILogger? logger, TimeProvider? timeProvider, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Logger = logger ?? NullLogger.Instance;
+        Time = timeProvider ?? TimeProvider.System;
+        Kind = kind;
+        Endpoint = options.ToString();
+        var period = TimeSpan.FromTicks(Math.Clamp(options.CommandTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerMillisecond * 100));
+        _sweeper = Time.CreateTimer(static state => ((RespClientBase)state!).Sweep(), this, period, period);
+    }
+
+    /// <summary>Raised (on a background thread) each time a connection is up and ready, including after a reconnect.</summary>
+    public event Action? Connected;
+
+    /// <summary>Raised (on a background thread) when the connection is lost; the argument is why.</summary>
+    public event Action<Exception>? Disconnected;
+
+    public RespConnectionOptions Options { get; }
+
+    public bool IsConnected => _session is { IsClosed: false };
+
+    protected ILogger Logger { get; }
+
+    protected TimeProvider Time { get; }
+
+    protected string Kind { get; }
+
+    protected string Endpoint { get; }
+
+    protected RespSession? Session => Volatile.Read(ref _session);
+
+    /// <summary>
+    /// Makes the first connection; throws <see cref="RespConnectionException"/> if it cannot (wrong host, AUTH
+    /// refused, timeout). Once connected, losses are repaired in the background until disposal.
+    /// </summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        if (Interlocked.CompareExchange(ref _connectStarted, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("ConnectAsync was already called");
+        }
+        RespSession session;
+        try
+        {
+            session = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Volatile.Write(ref _connectStarted, 0);
+            throw;
+        }
+        RaiseConnected();
+        _monitor = Task.Run(() => MonitorAsync(session), CancellationToken.None);
+    }
+
+    /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>
+    public async Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
+    {
+        while (!IsConnected)
+        {
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            await Task.Delay(TimeSpan.FromMilliseconds(20), Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+        _disposed.Cancel();
+        _sweeper.Dispose();
+        Volatile.Read(ref _session)?.Fail(new RespConnectionException($"the {Kind} connection was disposed"));
+        if (_monitor is not null)
+        {
+            await _monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        _disposed.Dispose();
+    }
+
+    /// <summary>Queues a request on the current session, or fails it fast when there is none.</summary>
+    protected Task<RespValue> Send(RespSession? session, RespRequest request)
+    {
+        if (session is null || !session.TryEnqueue(request))
+        {
+            request.ReleaseBuffer();
+            return Task.FromException<RespValue>(NotConnected());
+        }
+        return request.Task;
+    }
+
+    protected RespRequest NewRequest(string command, int expectedReplies = 1) =>
+        new(command, expectedReplies, Time.GetTimestamp() + (long)(Options.CommandTimeout.TotalSeconds * Time.TimestampFrequency));
+
+    protected RespConnectionException NotConnected() =>
+        _disposed.IsCancellationRequested
+            ? new RespConnectionException($"the {Kind} connection to {Endpoint} is disposed")
+            : new RespConnectionException($"the {Kind} connection to {Endpoint} is down; commands fail fast until it is back");
+
+    /// <summary>Decodes pub/sub pushes for the subscriber; null for the command connection.</summary>
+    protected virtual Func<RespValue, bool>? PushHandler => null;
+
+    /// <summary>
+    /// Makes the session visible to callers. The subscriber overrides it to publish under its subscription lock and
+    /// then restore its subscriptions before the connection counts as up.
+    /// </summary>
+    protected virtual Task ActivateAsync(RespSession session, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _session, session);
+        return Task.CompletedTask;
+    }
+
+    protected void Publish(RespSession session) => Volatile.Write(ref _session, session);
+
+    private async Task<RespSession> OpenAsync(CancellationToken cancellationToken)
+    {
+        Logger.Connecting(Kind, Endpoint);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
+        cts.CancelAfter(Options.ConnectTimeout);
+        Stream? stream = null;
+        RespSession? session = null;
+        try
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            stream = new NetworkStream(socket, ownsSocket: true);
+            await socket.ConnectAsync(Options.Host, Options.Port, cts.Token).ConfigureAwait(false);
+            if (Options.UseTls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = Options.Host,
+                    RemoteCertificateValidationCallback = Options.CertificateValidation,
+                }, cts.Token).ConfigureAwait(false);
+            }
+            session = new RespSession(stream, Logger, Endpoint, PushHandler);
+            session.Start();
+            await HandshakeAsync(session).WaitAsync(cts.Token).ConfigureAwait(false);
+            await ActivateAsync(session, cts.Token).ConfigureAwait(false);
+            Logger.Connected(Kind, Endpoint);
+            return session;
+        }
+        catch (Exception e)
+        {
+            var error = e switch
+            {
+                RespConnectionException c => c,
+                OperationCanceledException when _disposed.IsCancellationRequested => new RespConnectionException($"the {Kind} connection was disposed", e),
+                OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+                    new RespConnectionException($"connecting to {Endpoint} took longer than {Options.ConnectTimeout}", e),
+                _ => new RespConnectionException($"connecting to {Endpoint} failed: {e.Message}", e),
+            };
+            if (session is not null)
+            {
+                session.Fail(error);
+            }
+            else if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            if (Volatile.Read(ref _session) == session)
+            {
+                Volatile.Write(ref _session, null);
+            }
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            throw error;
+        }
+    }
+
+    private Task HandshakeAsync(RespSession session)
+    {
+        var steps = new List<Task>(3);
+        if (Options.Password is not null)
+        {
+            var auth = NewRequest("AUTH");
+            if (Options.User is not null)
+            {
+                RespWriter.WriteCommand(auth, "AUTH", [Options.User, Options.Password]);
+            }
+            else
+            {
+                RespWriter.WriteCommand(auth, "AUTH", [Options.Password]);
+            }
+            steps.Add(Send(session, auth));
+        }
+        if (Options.Database != 0)
+        {
+            var select = NewRequest("SELECT");
+            RespWriter.WriteCommand(select, "SELECT", [Options.Database]);
+            steps.Add(Send(session, select));
+        }
+        if (Options.ClientName is not null)
+        {
+            var name = NewRequest("CLIENT SETNAME");
+            RespWriter.WriteCommand(name, "CLIENT", ["SETNAME", Options.ClientName]);
+            steps.Add(Send(session, name));
+        }
+        return Task.WhenAll(steps);
+    }
+
+    /// <summary>Waits for the session to fail, then reconnects until disposal; never lets an exception escape.</summary>
+    private async Task MonitorAsync(RespSession session)
+    {
+        try
+        {
+            while (true)
+            {
+                var reason = await session.Completion.ConfigureAwait(false);
+                Interlocked.CompareExchange(ref _session, null, session);
+                if (_disposed.IsCancellationRequested)
+                {
+                    return;
+                }
+                Logger.ConnectionLost(Kind, Endpoint, reason);
+                RaiseDisconnected(reason);
+                var next = await ReconnectAsync().ConfigureAwait(false);
+                if (next is null)
+                {
+                    return;
+                }
+                session = next;
+                RaiseConnected();
+            }
+        }
+        catch (Exception e)
+        {
+            Logger.LoopFailed(Kind, e);
+        }
+    }
+
+    private async Task<RespSession?> ReconnectAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var delay = Backoff(attempt);
+            try
+            {
+                await Task.Delay(delay, Time, _disposed.Token).ConfigureAwait(false);
+                return await OpenAsync(_disposed.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (_disposed.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception e)
+            {
+                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
+            }
+        }
+    }
+
+    /// <summary>50 ms doubling to a 2 s cap (by default), with "equal jitter": half fixed, half random.</summary>
+    internal TimeSpan Backoff(int attempt)
+    {
+        var min = Options.ReconnectMinDelay.Ticks;
+        var max = Options.ReconnectMaxDelay.Ticks;
+        var exponential = attempt >= 30 ? max : Math.Min(max, min << Math.Max(0, attempt - 1));
+        return TimeSpan.FromTicks((exponential / 2) + (long)(Random.Shared.NextDouble() * (exponential / 2)));
+    }
+
+    private void Sweep()
+    {
+        try
+        {
+            Volatile.Read(ref _session)?.ExpireTimedOut(Time.GetTimestamp(), Options.CommandTimeout);
+        }
+        catch (Exception e)
+        {
+            Logger.LoopFailed(Kind, e);
+        }
+    }
+
+    private void RaiseConnected()
+    {
+        try
+        {
+            Connected?.Invoke();
+        }
+        catch (Exception e)
+        {
+            Logger.StateHandlerFailed(e);
+        }
+    }
+
+    private void RaiseDisconnected(Exception reason)
+    {
+        try
+        {
+            Disconnected?.Invoke(reason);
+        }
+        catch (Exception e)
+        {
+            Logger.StateHandlerFailed(e);
+        }
+    }
+}
