@@ -58,8 +58,7 @@ internal static class JsonStringify
                 WriteByte(output, (byte)']');
                 break;
             case JsonValueKind.String:
-                var raw = JsonMarshal.GetRawUtf8Value(element);
-                WriteEscapedString(output, raw.Length >= 2 && raw[0] == (byte)'"' ? raw[1..^1] : raw);
+                WriteEscapedString(output, RawContent(element));
                 break;
             case JsonValueKind.Undefined:
                 // A default JsonElement; JSON.stringify(undefined) in an array gives null.
@@ -156,6 +155,121 @@ internal static class JsonStringify
         }
 
         WriteByte(output, (byte)'"');
+    }
+
+    /// <summary>
+    /// Whether the raw content of a JSON string token equals ASCII text, without System.Text.Json's unescaping,
+    /// which throws InvalidOperationException on lone surrogate escapes such as <c>"\ud800"</c> (valid for
+    /// JSON.parse, so a client may send them).
+    /// </summary>
+    public static bool ContentEquals(ReadOnlySpan<byte> escaped, ReadOnlySpan<byte> ascii)
+    {
+        if (escaped.IndexOf((byte)'\\') < 0)
+        {
+            return escaped.SequenceEqual(ascii);
+        }
+
+        var j = 0;
+        var i = 0;
+        while (i < escaped.Length)
+        {
+            int unit;
+            if (escaped[i] == (byte)'\\')
+            {
+                if (!TryReadEscape(escaped, ref i, out unit))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                unit = escaped[i++]; // a non-ASCII byte never equals an ASCII one
+            }
+
+            if (j >= ascii.Length || unit != ascii[j])
+            {
+                return false;
+            }
+
+            j++;
+        }
+
+        return j == ascii.Length;
+    }
+
+    /// <summary>
+    /// Unescapes the raw content of a JSON string token to UTF-16, keeping lone surrogates as they are (a .NET
+    /// string can hold them; JsonElement.GetString would throw).
+    /// </summary>
+    public static string Unescape(ReadOnlySpan<byte> escaped)
+    {
+        if (escaped.IndexOf((byte)'\\') < 0)
+        {
+            return Encoding.UTF8.GetString(escaped);
+        }
+
+        var builder = new StringBuilder(escaped.Length);
+        while (!escaped.IsEmpty)
+        {
+            var backslash = escaped.IndexOf((byte)'\\');
+            var run = backslash < 0 ? escaped : escaped[..backslash];
+            builder.Append(Encoding.UTF8.GetString(run));
+            if (backslash < 0)
+            {
+                break;
+            }
+
+            var i = backslash;
+            if (!TryReadEscape(escaped, ref i, out var unit))
+            {
+                break; // cannot happen for a parsed token
+            }
+
+            builder.Append((char)unit);
+            escaped = escaped[i..];
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool TryReadEscape(ReadOnlySpan<byte> escaped, ref int i, out int unit)
+    {
+        unit = 0;
+        if (i + 1 >= escaped.Length)
+        {
+            return false;
+        }
+
+        var kind = escaped[i + 1];
+        if (kind == (byte)'u')
+        {
+            if (i + 6 > escaped.Length || !TryHex(escaped.Slice(i + 2, 4), out unit))
+            {
+                return false;
+            }
+
+            i += 6;
+            return true;
+        }
+
+        unit = kind switch
+        {
+            (byte)'b' => '\b',
+            (byte)'f' => '\f',
+            (byte)'n' => '\n',
+            (byte)'r' => '\r',
+            (byte)'t' => '\t',
+            _ => kind,
+        };
+        i += 2;
+        return true;
+    }
+
+    /// <summary>The raw content (between the quotes, still escaped) of a string element.</summary>
+    public static ReadOnlySpan<byte> RawContent(JsonElement stringElement)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(stringElement);
+        return raw.Length >= 2 && raw[0] == (byte)'"' ? raw[1..^1] : raw;
     }
 
     /// <summary>Writes one UTF-16 code unit (not part of a surrogate pair) the way QuoteJSONString does.</summary>

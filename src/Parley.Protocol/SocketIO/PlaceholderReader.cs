@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Parley.Protocol.SocketIO;
@@ -33,13 +34,15 @@ internal static class PlaceholderReader
         JsonValueKind placeholder = JsonValueKind.Undefined;
         JsonElement numElement = default;
         var hasNum = false;
+        // Not JsonProperty.NameEquals: it throws on lone surrogate escapes such as {"\ud800":1}.
         foreach (var property in element.EnumerateObject())
         {
-            if (property.NameEquals(PlaceholderName))
+            var name = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (JsonStringify.ContentEquals(name, PlaceholderName))
             {
                 placeholder = property.Value.ValueKind;
             }
-            else if (property.NameEquals(NumName))
+            else if (JsonStringify.ContentEquals(name, NumName))
             {
                 numElement = property.Value;
                 hasNum = true;

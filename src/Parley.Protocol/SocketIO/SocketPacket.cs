@@ -76,7 +76,8 @@ public sealed class SocketPacket
                 var first = data[0];
                 _eventName = first.ValueKind switch
                 {
-                    JsonValueKind.String => first.GetString(),
+                    // Not GetString(): it throws on lone surrogate escapes, which JSON.parse accepts.
+                    JsonValueKind.String => JsonStringify.Unescape(JsonStringify.RawContent(first)),
                     JsonValueKind.Number => first.GetRawText(),
                     _ => null,
                 };

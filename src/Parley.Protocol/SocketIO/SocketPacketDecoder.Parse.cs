@@ -7,8 +7,9 @@ namespace Parley.Protocol.SocketIO;
 public sealed partial class SocketPacketDecoder
 {
     /// <summary>Event names a client may not use (lib/index.ts <c>RESERVED_EVENTS</c>).</summary>
-    private static readonly string[] s_reservedEvents =
-        ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+    private static readonly byte[][] s_reservedEvents =
+        ["connect"u8.ToArray(), "connect_error"u8.ToArray(), "disconnect"u8.ToArray(), "disconnecting"u8.ToArray(),
+            "newListener"u8.ToArray(), "removeListener"u8.ToArray()];
 
     /// <summary>
     /// Mirrors lib/index.ts <c>decodeString</c> step by step, including its JavaScript quirks, which come from
@@ -205,9 +206,11 @@ public sealed partial class SocketPacketDecoder
 
     private static bool IsReserved(JsonElement name)
     {
+        // Not JsonElement.ValueEquals: it throws on lone surrogate escapes.
+        var content = JsonStringify.RawContent(name);
         foreach (var reserved in s_reservedEvents)
         {
-            if (name.ValueEquals(reserved))
+            if (JsonStringify.ContentEquals(content, reserved))
             {
                 return true;
             }
