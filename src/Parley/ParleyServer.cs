@@ -36,6 +36,9 @@ public sealed class ParleyServer : IAsyncDisposable
     /// <summary>The options in force.</summary>
     public ParleyOptions Options { get; }
 
+    /// <summary>The application's services (set when created by <c>AddParley</c>); add-ons resolve theirs here.</summary>
+    public IServiceProvider? Services { get; init; }
+
     internal ILogger Logger { get; }
 
     internal ILoggerFactory LoggerFactory { get; }

@@ -30,7 +30,10 @@ public static class ParleyServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ParleyOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ParleyAdapterFactory>().Create));
+            sp.GetRequiredService<ParleyAdapterFactory>().Create)
+        {
+            Services = sp,
+        });
         // The WebSocket transport needs ASP.NET Core's WebSocket middleware; adding it here saves users the call.
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ParleyStartupFilter>());
         return new ParleyBuilder(services);

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Parley.Sessions.SocketIO;
+
+/// <summary>
+/// Shares the HTTP session with Socket.IO: at the handshake the signed <c>connect.sid</c> cookie (or the signed
+/// value in the CONNECT auth payload) is verified and the session loaded; the socket carries it.
+/// </summary>
+public static partial class SocketSessionExtensions
+{
+    /// <summary>The room prefix of a session's sockets: <c>parley:session:</c> + the session key (a hash, never the id).</summary>
+    public const string SessionRoomPrefix = "parley:session:";
+
+    private static readonly object s_sessionItem = new();
+
+    /// <summary>Requires a session on every connection to the main namespace (see <see cref="UseSessions(Namespace, Action{SocketSessionOptions}?)"/>).</summary>
+    public static ParleyServer UseSessions(this ParleyServer server, Action<SocketSessionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        server.Sockets.UseSessions(configure);
+        return server;
+    }
+
+    /// <summary>
+    /// Adds a connection middleware that loads the session; requires <c>AddParleySessions()</c>. Each socket joins
+    /// the room of its session so that logging out (<see cref="ParleySession.DestroyAsync"/>) disconnects that
+    /// session's sockets on every node, through the adapter.
+    /// </summary>
+    public static Namespace UseSessions(this Namespace nsp, Action<SocketSessionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(nsp);
+        var options = new SocketSessionOptions();
+        configure?.Invoke(options);
+        var services = nsp.Server.Services ?? throw new InvalidOperationException("UseSessions needs a server created by AddParley().");
+        var manager = services.GetService<ParleySessionManager>()
+            ?? throw new InvalidOperationException("Sessions are not registered: call builder.Services.AddParleySessions() to use UseSessions().");
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
+        HookLogout(nsp, manager);
+
+        nsp.Use(async (socket, next) =>
+        {
+            var session = await LoadAsync(socket, manager, options, logger);
+            if (session is null)
+            {
+                if (options.Required)
+                {
+                    throw new ParleyConnectionRefusedException(options.RefusalMessage);
+                }
+            }
+            else
+            {
+                socket.Items[s_sessionItem] = session;
+                socket.Join(SessionRoomPrefix + session.Key);
+            }
+            await next();
+        });
+        return nsp;
+    }
+
+    /// <summary>The session loaded at the handshake, or null when the namespace does not use sessions or had none.</summary>
+    public static ParleySession? GetSession(this ParleySocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        return socket.Items.TryGetValue(s_sessionItem, out var value) ? value as ParleySession : null;
+    }
+
+    /// <summary>Disconnects the sockets of a session on every node (what logout does).</summary>
+    public static Task DisconnectSessionAsync(this Namespace nsp, string sessionKey) =>
+        nsp.In(SessionRoomPrefix + sessionKey).DisconnectSocketsAsync(close: false);
+
+    private static void HookLogout(Namespace nsp, ParleySessionManager manager)
+    {
+        // The event is raised on the node where the session ended; the room broadcast reaches the others.
+        manager.SessionDestroyed += (_, e) => _ = nsp.DisconnectSessionAsync(e.SessionKey);
+    }
+
+    private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, ILogger logger)
+    {
+        var handshake = socket.Handshake;
+        ParleySession? session;
+        if (handshake.Auth.ValueKind == JsonValueKind.Object && handshake.Auth.TryGetProperty(options.AuthField, out var signed) &&
+            signed.ValueKind == JsonValueKind.String)
+        {
+            session = await manager.LoadFromSignedValueAsync(signed.GetString());
+        }
+        else
+        {
+            var cookie = handshake.GetHeader("cookie");
+            if (string.IsNullOrEmpty(cookie))
+            {
+                return null;
+            }
+            if (!IsOriginAllowed(handshake, options))
+            {
+                Log.ForeignOrigin(logger, handshake.GetHeader("origin") ?? "", socket.ConnectionId);
+                return null;
+            }
+            session = await manager.LoadFromCookieHeaderAsync(cookie);
+        }
+        if (session is null || session.IsNew)
+        {
+            return null;
+        }
+        return options.Validate is null || options.Validate(session) ? session : null;
+    }
+
+    /// <summary>
+    /// Browsers send <c>Origin</c> on every WebSocket handshake and cross-origin request; a same-origin polling GET
+    /// may carry none, and a non-browser client has no reason to forge one, so a missing Origin passes. A present
+    /// one must match the request's own host (or the allow-list) exactly: scheme-less host:port comparison against
+    /// <c>Host</c>, so <c>example.com.evil.com</c> and <c>evil-example.com</c> do not pass.
+    /// </summary>
+    internal static bool IsOriginAllowed(SocketHandshake handshake, SocketSessionOptions options)
+    {
+        var origin = handshake.GetHeader("origin");
+        if (origin is null)
+        {
+            return true;
+        }
+        if (options.AllowedOrigins.Count > 0)
+        {
+            foreach (var allowed in options.AllowedOrigins)
+            {
+                if (string.Equals(allowed.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return false; // includes "null"
+        }
+        var host = handshake.GetHeader("host");
+        return host is not null && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4050, LogLevel.Warning, "Socket.IO handshake with a session cookie from a foreign origin '{Origin}' refused (connection {ConnectionId})")]
+        public static partial void ForeignOrigin(ILogger logger, string origin, string connectionId);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Parley.Sessions.SocketIO;
+
+/// <summary>How a namespace takes its sockets' sessions from the handshake (<c>io.UseSessions(o => …)</c>).</summary>
+public sealed class SocketSessionOptions
+{
+    /// <summary>
+    /// Refuse a connection without a valid session with <c>connect_error</c> <see cref="RefusalMessage"/> (true).
+    /// When false, such sockets connect with no session.
+    /// </summary>
+    public bool Required { get; set; } = true;
+
+    /// <summary>The <c>connect_error</c> message of a refusal (<c>unauthorized</c>).</summary>
+    public string RefusalMessage { get; set; } = "unauthorized";
+
+    /// <summary>
+    /// An extra check of a loaded session (e.g. that the user logged in: <c>s =&gt; s.ContainsKey("name")</c>);
+    /// failing it is treated as having no session.
+    /// </summary>
+    public Func<ParleySession, bool>? Validate { get; set; }
+
+    /// <summary>
+    /// Origins allowed for cookie-authenticated handshakes (exact <c>scheme://host[:port]</c>). Empty (the default)
+    /// allows only the request's own host. A handshake from another origin is refused, on polling and WebSocket
+    /// alike: a browser attaches cookies to a cross-site WebSocket, so this is what stops cross-site WebSocket
+    /// hijacking. Sessions passed in the CONNECT auth payload are not subject to it (a page on another origin
+    /// cannot read the signed value).
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>The CONNECT auth field that may carry the signed session value (<c>session</c>).</summary>
+    public string AuthField { get; set; } = "session";
+}
