@@ -64,12 +64,14 @@ public sealed partial class ParleySocket
             SocketLog.UnknownAck(_logger, Id, packet.AckId ?? -1);
             return;
         }
-        var data = packet.Data!.Value;
-        var arguments = new EventArgument[data.GetArrayLength()];
-        var i = 0;
-        foreach (var element in data.EnumerateArray())
+        var arguments = packet.Data is { ValueKind: JsonValueKind.Array } data ? new EventArgument[data.GetArrayLength()] : [];
+        if (arguments.Length > 0)
         {
-            arguments[i++] = new EventArgument(element, packet.Attachments);
+            var i = 0;
+            foreach (var element in packet.Data!.Value.EnumerateArray())
+            {
+                arguments[i++] = new EventArgument(element, packet.Attachments);
+            }
         }
         try
         {

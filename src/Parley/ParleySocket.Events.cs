@@ -124,7 +124,10 @@ public sealed partial class ParleySocket
 
     private void OnEvent(SocketPacket packet)
     {
-        var data = packet.Data!.Value;
+        if (packet.Data is not { ValueKind: JsonValueKind.Array } data || data.GetArrayLength() == 0)
+        {
+            return; // "2" with no payload passes the parser but names no event
+        }
         var count = data.GetArrayLength();
         var arguments = new EventArgument[count - 1];
         var i = -1;
