@@ -174,7 +174,7 @@ internal sealed partial class ParleySessionMiddleware
                 }
                 else if (!isNewId)
                 {
-                    await manager.Store.TouchAsync(session.Id, new SessionRecord(string.Empty, session.Cookie.Expires), CancellationToken.None);
+                    await manager.Store.TouchAsync(session.Id, new SessionRecord(session.ToJson(), session.Cookie.Expires), CancellationToken.None);
                 }
                 if (setCookie)
                 {
