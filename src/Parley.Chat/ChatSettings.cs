@@ -1,0 +1,78 @@
+namespace Parley.Chat;
+
+/// <summary>The chat's settings, from the command line (<c>--secret</c> repeatable) and configuration (<c>Parley__*</c>).</summary>
+internal sealed class ChatSettings
+{
+    public List<string> Secrets { get; } = [];
+
+    public string SessionStore { get; set; } = "memory";
+
+    public string? Postgres { get; set; }
+
+    /// <summary>
+    /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|postgres</c> and <c>--postgres</c>; the same
+    /// names under <c>Parley:</c> in configuration (environment <c>Parley__Secret</c>, comma-separated for several).
+    /// Anything else on the command line is left to ASP.NET Core (<c>--urls</c>).
+    /// </summary>
+    public static ChatSettings Parse(string[] args, Microsoft.Extensions.Configuration.IConfiguration configuration, out string[] rest)
+    {
+        var settings = new ChatSettings();
+        var remaining = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var (name, value) = Split(args, ref i);
+            switch (name)
+            {
+                case "--secret":
+                    settings.Secrets.Add(Require(name, value));
+                    break;
+                case "--session-store":
+                    settings.SessionStore = Require(name, value);
+                    break;
+                case "--postgres":
+                    settings.Postgres = Require(name, value);
+                    break;
+                default:
+                    remaining.Add(args[i]);
+                    break;
+            }
+        }
+        rest = [.. remaining];
+        if (settings.Secrets.Count == 0 && configuration["Parley:Secret"] is { Length: > 0 } secrets)
+        {
+            settings.Secrets.AddRange(secrets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        settings.Postgres ??= configuration["Parley:Postgres"];
+        if (configuration["Parley:SessionStore"] is { Length: > 0 } store && !args.Contains("--session-store"))
+        {
+            settings.SessionStore = store;
+        }
+        if (settings.SessionStore is not ("memory" or "postgres"))
+        {
+            throw new ArgumentException($"--session-store must be memory or postgres, not '{settings.SessionStore}'.");
+        }
+        if (settings.SessionStore == "postgres" && string.IsNullOrEmpty(settings.Postgres))
+        {
+            throw new ArgumentException("--session-store postgres needs --postgres \"<Npgsql connection string>\".");
+        }
+        return settings;
+    }
+
+    private static (string Name, string? Value) Split(string[] args, ref int i)
+    {
+        var arg = args[i];
+        var eq = arg.IndexOf('=', StringComparison.Ordinal);
+        if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+        {
+            return (arg[..eq], arg[(eq + 1)..]);
+        }
+        if (arg is "--secret" or "--session-store" or "--postgres")
+        {
+            return (arg, i + 1 < args.Length ? args[++i] : null);
+        }
+        return (arg, null);
+    }
+
+    private static string Require(string name, string? value) =>
+        string.IsNullOrEmpty(value) ? throw new ArgumentException($"{name} needs a value.") : value;
+}

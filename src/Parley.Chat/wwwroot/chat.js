@@ -1,0 +1,101 @@
+// The chat page. Everything received is rendered with textContent: text is never HTML here.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = { room: "chat", rooms: new Map() }; // room -> { messages: [], users: [] }
+  const socket = io({ transports: ["polling", "websocket"] });
+
+  const setStatus = (text, cls) => { $("status").textContent = text; $("status").className = cls; };
+  const roomState = (room) => {
+    if (!state.rooms.has(room)) state.rooms.set(room, { messages: [], users: [] });
+    return state.rooms.get(room);
+  };
+
+  function renderRooms() {
+    const list = $("rooms");
+    list.replaceChildren();
+    for (const room of state.rooms.keys()) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "#" + room;
+      button.setAttribute("aria-current", room === state.room ? "true" : "false");
+      button.addEventListener("click", () => { state.room = room; render(); });
+      li.append(button);
+      list.append(li);
+    }
+  }
+
+  function messageItem(m) {
+    const li = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = m.user;
+    const time = document.createElement("time");
+    const date = new Date(m.ts);
+    time.dateTime = date.toISOString();
+    time.textContent = date.toLocaleTimeString();
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = m.text;
+    li.append(who, " ", time, " ", text);
+    return li;
+  }
+
+  function render() {
+    renderRooms();
+    $("room-title").textContent = "#" + state.room;
+    const r = roomState(state.room);
+    $("messages").replaceChildren(...r.messages.map(messageItem));
+    $("messages").lastElementChild?.scrollIntoView({ block: "end" });
+    $("presence").replaceChildren(...r.users.map((u) => { const li = document.createElement("li"); li.textContent = u; return li; }));
+  }
+
+  async function join(room) {
+    const answer = await socket.timeout(5000).emitWithAck("join", room);
+    if (!answer.ok) { $("error").textContent = answer.error; return; }
+    roomState(room).messages = answer.history;
+    state.room = room;
+    render();
+  }
+
+  socket.on("connect", async () => {
+    setStatus("connected", "connected");
+    $("error").textContent = "";
+    const rooms = state.rooms.size ? [...state.rooms.keys()] : ["chat"];
+    for (const room of rooms) await join(room).catch(() => {});
+  });
+  socket.io.on("reconnect_attempt", () => setStatus("reconnecting…", "reconnecting"));
+  socket.on("disconnect", (reason) => {
+    setStatus(reason === "io server disconnect" ? "disconnected" : "reconnecting…", reason === "io server disconnect" ? "disconnected" : "reconnecting");
+    if (reason === "io server disconnect") {
+      // The server ends our sockets when the session ends (logout elsewhere): back to the login page.
+      fetch("/api/me").then((r) => { if (r.status === 401) location.href = "/"; });
+    }
+  });
+  socket.on("connect_error", (err) => {
+    if (err.message === "unauthorized") location.href = "/";
+    else setStatus("reconnecting…", "reconnecting");
+  });
+  socket.on("message", (m) => {
+    roomState(m.room).messages.push(m);
+    if (roomState(m.room).messages.length > 200) roomState(m.room).messages.shift();
+    if (m.room === state.room) { $("messages").append(messageItem(m)); $("messages").lastElementChild.scrollIntoView({ block: "end" }); }
+  });
+  socket.on("presence", ({ room, users }) => { roomState(room).users = users; if (room === state.room) render(); });
+
+  $("send").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("text");
+    const text = input.value;
+    if (!text.trim()) return;
+    try {
+      const answer = await socket.timeout(5000).emitWithAck("message", { room: state.room, text });
+      if (answer.ok) { input.value = ""; $("error").textContent = ""; } else { $("error").textContent = answer.error; }
+    } catch { $("error").textContent = "not sent: no answer from the server"; }
+  });
+  $("join").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const room = $("room-name").value.trim();
+    if (room) join(room).then(() => { $("room-name").value = ""; });
+  });
+  fetch("/api/me").then((r) => r.ok ? r.json() : null).then((me) => { if (me) $("me").textContent = "as " + me.name; });
+})();
