@@ -151,8 +151,16 @@ internal abstract class RespClientBase : IAsyncDisposable
         try
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(Options.Host, Options.Port, cts.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
             stream = new NetworkStream(socket, ownsSocket: true);
-            await socket.ConnectAsync(Options.Host, Options.Port, cts.Token).ConfigureAwait(false);
             if (Options.UseTls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);

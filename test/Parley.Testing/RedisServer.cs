@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace Parley.Testing;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port, one per test class (<c>IClassFixture&lt;RedisServer&gt;</c>)
+/// or per test (<c>await using var redis = await RedisServer.StartAsync("--requirepass", "x")</c>). Started with no
+/// persistence; can be stopped, killed and restarted on the same port for fault tests.
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
+{
+    private readonly string[] _extraArgs;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "parley-redis-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+
+    /// <summary>For xunit's class fixtures: a plain server.</summary>
+    public RedisServer()
+        : this([])
+    {
+    }
+
+    // xunit class fixtures need exactly one public constructor; extra options go through StartAsync.
+    private RedisServer(string[] extraArgs)
+    {
+        _extraArgs = extraArgs;
+        Port = FreePort();
+    }
+
+    /// <summary>The loopback port it listens on (kept across restarts).</summary>
+    public int Port { get; }
+
+    /// <summary><c>redis://127.0.0.1:port</c>.</summary>
+    public string Url => $"redis://127.0.0.1:{Port}";
+
+    /// <summary>Starts a server with extra options and waits until it answers.</summary>
+    public static async Task<RedisServer> StartAsync(params string[] extraArgs)
+    {
+        var server = new RedisServer(extraArgs);
+        await server.InitializeAsync();
+        return server;
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        await RestartAsync();
+    }
+
+    /// <summary>Starts the server again on the same port (after <see cref="StopAsync"/> or <see cref="KillAsync"/>).</summary>
+    public async Task RestartAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("redis-server is already running");
+        }
+        _process?.Dispose();
+        var psi = new ProcessStartInfo("redis-server")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir,
+        };
+        foreach (var arg in (string[])["--save", "", "--appendonly", "no", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir, .. _extraArgs])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-server (scripts/install-deps.sh installs it)");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (!await AnswersAsync())
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"redis-server on port {Port} did not start (exit code {(_process.HasExited ? _process.ExitCode : -1)})");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A clean stop: SIGTERM, as an operator restarting Redis would.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            using var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await p.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        }
+    }
+
+    /// <summary>A crash: SIGKILL, so clients see their connections reset.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            await p.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        }
+    }
+
+    /// <summary>Runs <c>redis-cli -p port args...</c> (for setup and for checks from a second client) and returns its output.</summary>
+    public async Task<string> CliAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-p");
+        psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        return (await output.WaitAsync(TestTimeouts.Default)).Trim();
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>True when something on the port answers a RESP PING (+PONG, or -NOAUTH with requirepass).</summary>
+    private async Task<bool> AnswersAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(IPAddress.Loopback, Port, cts.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
+            var buffer = new byte[64];
+            var n = await stream.ReadAsync(buffer, cts.Token);
+            return n > 0 && (buffer[0] == (byte)'+' || Encoding.ASCII.GetString(buffer, 0, n).Contains("NOAUTH", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
