@@ -73,7 +73,7 @@ internal readonly struct RespValue
         throw new InvalidCastException($"a {Type} reply is not an integer");
     }
 
-    /// <summary>A copy of the bytes, or null for a null reply.</summary>
+    /// <summary>The reply's own byte array (fresh per reply, safe to keep), or null for a null reply.</summary>
     public byte[]? AsBytes() => _bytes;
 
     public override string ToString() => Type switch
