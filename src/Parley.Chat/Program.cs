@@ -3,44 +3,23 @@
 //   dotnet run --project src/Parley.Chat [-- --urls http://127.0.0.1:5000 --secret s1 --secret s0
 //                                         --session-store memory|postgres --postgres "<Npgsql connection string>"]
 using Parley.Chat;
-using Parley.Sessions;
-using Parley.Sessions.PostgreSql;
 
-var builder = WebApplication.CreateSlimBuilder(args);
-var settings = ChatSettings.Parse(args, builder.Configuration, out _);
-if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)
+WebApplication app;
+try
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5000");
+    app = ChatApp.Create(args);
 }
-
-var sessions = builder.Services.AddParleySessions(o =>
+catch (ArgumentException ex)
 {
-    foreach (var secret in settings.Secrets)
-    {
-        o.Secrets.Add(secret);
-    }
-    o.MaxAge = TimeSpan.FromDays(7);
-    o.SameSite = SameSiteMode.Lax;
-});
-if (settings.SessionStore == "postgres")
-{
-    sessions.AddPostgreSqlStore(o => o.ConnectionString = settings.Postgres);
+    Console.Error.WriteLine(ex.Message);
+    return 2;
 }
-builder.Services.AddParley();
-builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
-builder.Services.AddSingleton<ChatSockets>();
-
-var app = builder.Build();
-app.UseParleySessions();
-app.MapChatHttp();
-app.MapParley("/socket.io", io => app.Services.GetRequiredService<ChatSockets>().Configure(io));
-
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var url in app.Urls)
     {
-        app.Logger.LogInformation("Parley chat on {Url}", url);
         Console.WriteLine($"Parley chat: open {url} in a browser");
     }
 });
 app.Run();
+return 0;

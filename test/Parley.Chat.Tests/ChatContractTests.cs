@@ -1,0 +1,229 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Parley.Testing;
+
+namespace Parley.Chat.Tests;
+
+/// <summary>The chat's HTTP and Socket.IO contract (DESIGN.md "The chat's contract") with the official socket.io-client.</summary>
+public sealed class ChatContractTests : IAsyncLifetime
+{
+    private ChatHost _host = null!;
+    private NodeDriver _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await ChatHost.StartAsync();
+        _node = NodeDriver.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<string> ConnectAsync(string? cookie, object? extraOpts = null)
+    {
+        var opts = new JsonObject { ["transports"] = new JsonArray("websocket") };
+        if (cookie is not null)
+        {
+            opts["extraHeaders"] = new JsonObject { ["cookie"] = cookie };
+        }
+        if (extraOpts is not null)
+        {
+            foreach (var (k, v) in JsonSerializerNode(extraOpts))
+            {
+                opts[k] = v?.DeepClone();
+            }
+        }
+        return await _node.CallForHandleAsync("sio.connect", new { url = _host.Url, opts });
+    }
+
+    private static JsonObject JsonSerializerNode(object o) => System.Text.Json.JsonSerializer.SerializeToNode(o)!.AsObject();
+
+    private async Task<string> ConnectAsUserAsync(string name)
+    {
+        var cookie = await _host.LoginAsync(name);
+        var h = await ConnectAsync(cookie);
+        await _node.NextEventAsync(h, "connect");
+        return h;
+    }
+
+    private Task<JsonNode?> EmitAsync(string h, string ev, params object?[] args) =>
+        _node.CallAsync("sio.emit", new { h, @event = ev, args, ack = true, timeout = 5000 });
+
+    [Fact]
+    public async Task Pages_login_me_and_health_follow_the_contract()
+    {
+        var (client, _) = _host.NewClient();
+        using (client)
+        {
+            var login = await client.GetStringAsync("/").WithTimeout();
+            Assert.Contains("id=\"login\"", login);
+            Assert.Contains("name=\"name\"", login);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/me").WithTimeout()).StatusCode);
+            Assert.Equal("ok", await client.GetStringAsync("/healthz").WithTimeout());
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/socket.io/socket.io.js").WithTimeout()).StatusCode);
+
+            foreach (var bad in new[] { "", "   ", new string('x', 33) })
+            {
+                var refused = await client.PostAsJsonAsync("/login", new { name = bad }).WithTimeout();
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Contains("name must be", await refused.Content.ReadAsStringAsync());
+            }
+            var response = await client.PostAsJsonAsync("/login", new { name = "  Ann  " }).WithTimeout();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("Ann", (await response.Content.ReadFromJsonAsync<JsonObject>())!["name"]!.GetValue<string>());
+            Assert.Equal("Ann", (await client.GetFromJsonAsync<JsonObject>("/api/me").WithTimeout())!["name"]!.GetValue<string>());
+            Assert.Contains("id=\"messages\"", await client.GetStringAsync("/").WithTimeout());
+        }
+    }
+
+    [Fact]
+    public async Task Form_login_answers_303_to_the_chat_page()
+    {
+        var (client, _) = _host.NewClient();
+        using (client)
+        {
+            var response = await client.PostAsync("/login", new FormUrlEncodedContent([new("name", "Bea")])).WithTimeout();
+            Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+            Assert.Equal("/", response.Headers.Location!.ToString());
+            Assert.Contains("id=\"send\"", await client.GetStringAsync("/").WithTimeout());
+        }
+    }
+
+    [Fact]
+    public async Task Connections_without_a_valid_session_are_refused_with_unauthorized()
+    {
+        var anonymous = await ConnectAsync(null);
+        var error = await _node.NextEventAsync(anonymous, "connect_error");
+        Assert.Equal("unauthorized", error!["message"]!.GetValue<string>());
+
+        var forged = await ConnectAsync("connect.sid=s%3Aabcdefabcdefabcdefabcdefabcdefab.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        Assert.Equal("unauthorized", (await _node.NextEventAsync(forged, "connect_error"))!["message"]!.GetValue<string>());
+
+        // A valid cookie from another site's page (cross-site WebSocket hijacking) is refused too.
+        var cookie = await _host.LoginAsync("Victim");
+        var hijack = await ConnectAsync(cookie + "", new { extraHeaders = new { cookie, origin = "http://evil.example" } });
+        Assert.Equal("unauthorized", (await _node.NextEventAsync(hijack, "connect_error"))!["message"]!.GetValue<string>());
+        Assert.True(TestLog.Contains("foreign origin"));
+    }
+
+    [Fact]
+    public async Task The_sender_name_comes_from_the_session_never_the_payload()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        var ack = await EmitAsync(ann, "message", new { text = "hello", user = "Mallory", room = "chat" });
+        Assert.True(ack!["ok"]!.GetValue<bool>());
+        var message = (await _node.NextSocketEventAsync(ann, "message"))[0]!;
+        Assert.Equal("Ann", message["user"]!.GetValue<string>());
+        Assert.Equal("hello", message["text"]!.GetValue<string>());
+        Assert.Equal("chat", message["room"]!.GetValue<string>());
+        Assert.Equal(ack!["id"]!.GetValue<string>(), message["id"]!.GetValue<string>());
+        Assert.True(message["ts"]!.GetValue<long>() > 1_700_000_000_000);
+    }
+
+    [Fact]
+    public async Task Rooms_are_isolated_and_bad_messages_get_an_error_ack()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        var bob = await ConnectAsUserAsync("Bob");
+        var joined = await EmitAsync(ann, "join", "r1");
+        Assert.True(joined!["ok"]!.GetValue<bool>());
+
+        Assert.True((await EmitAsync(ann, "message", new { room = "r1", text = "only r1" }))!["ok"]!.GetValue<bool>());
+        Assert.Equal("only r1", (await _node.NextSocketEventAsync(ann, "message"))[0]!["text"]!.GetValue<string>());
+        Assert.True(await _node.ReceivesNoneAsync(bob, "event", TimeSpan.FromMilliseconds(500), d => d?["name"]?.GetValue<string>() == "message"));
+
+        var notMember = await EmitAsync(bob, "message", new { room = "r1", text = "sneaky" });
+        Assert.False(notMember!["ok"]!.GetValue<bool>());
+        Assert.False((await EmitAsync(bob, "message", new { text = "" }))!["ok"]!.GetValue<bool>());
+        var tooLong = await EmitAsync(bob, "message", new { text = new string('a', 2001) });
+        Assert.False(tooLong!["ok"]!.GetValue<bool>());
+        Assert.Contains("2000", tooLong!["error"]!.GetValue<string>());
+        Assert.True((await EmitAsync(bob, "message", new { text = new string('a', 2000) }))!["ok"]!.GetValue<bool>());
+
+        Assert.True((await EmitAsync(ann, "leave", "r1"))!["ok"]!.GetValue<bool>());
+        Assert.False((await EmitAsync(ann, "message", new { room = "r1", text = "gone" }))!["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Join_returns_the_last_50_messages_oldest_first()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        Assert.True((await EmitAsync(ann, "join", "history"))!["ok"]!.GetValue<bool>());
+        for (var i = 0; i < 55; i++)
+        {
+            Assert.True((await EmitAsync(ann, "message", new { room = "history", text = "m" + i }))!["ok"]!.GetValue<bool>());
+        }
+        var bob = await ConnectAsUserAsync("Bob");
+        var answer = (await EmitAsync(bob, "join", "history"))!;
+        var history = answer["history"]!.AsArray();
+        Assert.Equal(50, history.Count);
+        Assert.Equal("m5", history[0]!["text"]!.GetValue<string>());
+        Assert.Equal("m54", history[49]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Seed_002_toServer_reaches_everyone_in_chat_escaped()
+    {
+        var cookie = await _host.LoginAsync("<b>Eve</b>");
+        var eve = await ConnectAsync(cookie);
+        await _node.NextEventAsync(eve, "connect");
+        var ann = await ConnectAsUserAsync("Ann");
+        await _node.CallAsync("sio.emit", new { h = eve, @event = "toServer", args = new object[] { "<script>alert(1)</script> & \"hi\"" } });
+        foreach (var h in new[] { eve, ann })
+        {
+            var html = (await _node.NextSocketEventAsync(h, "toClient"))[0]!.GetValue<string>();
+            Assert.Equal("<b>&lt;b&gt;Eve&lt;/b&gt;:</b> &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;hi&quot;<br>", html);
+        }
+    }
+
+    [Fact]
+    public async Task Presence_follows_membership()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        Assert.True((await EmitAsync(ann, "join", "p"))!["ok"]!.GetValue<bool>());
+        var bob = await ConnectAsUserAsync("Bob");
+        Assert.True((await EmitAsync(bob, "join", "p"))!["ok"]!.GetValue<bool>());
+        await WaitForPresence(ann, "p", ["Ann", "Bob"]);
+        await _node.CallAsync("sio.disconnect", new { h = bob });
+        await WaitForPresence(ann, "p", ["Ann"]);
+    }
+
+    private async Task WaitForPresence(string h, string room, string[] users)
+    {
+        while (true)
+        {
+            var presence = (await _node.NextSocketEventAsync(h, "presence"))[0]!;
+            if (presence["room"]!.GetValue<string>() == room &&
+                presence["users"]!.AsArray().Select(u => u!.GetValue<string>()).SequenceEqual(users))
+            {
+                return;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Logout_disconnects_the_sessions_sockets_and_ends_the_session()
+    {
+        var (client, cookies) = _host.NewClient();
+        using (client)
+        {
+            (await client.PostAsJsonAsync("/login", new { name = "Ann" }).WithTimeout()).EnsureSuccessStatusCode();
+            var cookie = "connect.sid=" + cookies.GetCookies(new Uri(_host.Url))["connect.sid"]!.Value;
+            var tab1 = await ConnectAsync(cookie);
+            var tab2 = await ConnectAsync(cookie, new { transports = new[] { "polling" } });
+            await _node.NextEventAsync(tab1, "connect");
+            await _node.NextEventAsync(tab2, "connect");
+
+            (await client.PostAsync("/logout", content: null).WithTimeout()).EnsureSuccessStatusCode();
+
+            Assert.Equal("io server disconnect", (await _node.NextEventAsync(tab1, "disconnect"))!["reason"]!.GetValue<string>());
+            Assert.Equal("io server disconnect", (await _node.NextEventAsync(tab2, "disconnect"))!["reason"]!.GetValue<string>());
+            var again = await ConnectAsync(cookie);
+            Assert.Equal("unauthorized", (await _node.NextEventAsync(again, "connect_error"))!["message"]!.GetValue<string>());
+        }
+    }
+}
