@@ -1,0 +1,128 @@
+using Microsoft.Playwright;
+using Parley.Testing;
+
+namespace Parley.Chat.Tests;
+
+/// <summary>
+/// The chat as people use it: Debian's headless Chromium (/usr/bin/chromium, installed by test.sh) driven by
+/// Playwright. Playwright never downloads a browser here.
+/// </summary>
+public sealed class ChatBrowserTests : IAsyncLifetime
+{
+    private static readonly string[] s_chromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    ];
+
+    private ChatHost _host = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await ChatHost.StartAsync();
+        _playwright = await Playwright.CreateAsync().WithTimeout();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = s_chromiumArgs,
+            Timeout = 30_000,
+        }).WithTimeout(TimeSpan.FromSeconds(40));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.CloseAsync().WithTimeout();
+        _playwright.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<IPage> LoginAsync(string name, IBrowserContext? context = null, ViewportSize? viewport = null)
+    {
+        context ??= await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? new ViewportSize { Width = 1100, Height = 800 } });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(_host.Url + "/").WithTimeout();
+        await page.FillAsync("form#login input[name=name]", name).WithTimeout();
+        await page.ClickAsync("form#login button[type=submit]").WithTimeout();
+        await page.WaitForSelectorAsync("#status.connected").WithTimeout();
+        return page;
+    }
+
+    private static async Task SendAsync(IPage page, string text)
+    {
+        await page.FillAsync("form#send input[name=text]", text).WithTimeout();
+        await page.PressAsync("form#send input[name=text]", "Enter").WithTimeout();
+    }
+
+    private static Task WaitForMessageAsync(IPage page, string text) =>
+        page.Locator("#messages li .text", new PageLocatorOptions { HasTextString = text }).First.WaitForAsync().WithTimeout();
+
+    [Fact]
+    public async Task Two_people_log_in_see_each_other_and_chat()
+    {
+        var ann = await LoginAsync("Ann");
+        var bob = await LoginAsync("Bob", viewport: new ViewportSize { Width = 390, Height = 844 });
+
+        await ann.Locator("#presence li", new PageLocatorOptions { HasTextString = "Bob" }).WaitForAsync().WithTimeout();
+        await bob.Locator("#presence li", new PageLocatorOptions { HasTextString = "Ann" }).WaitForAsync().WithTimeout();
+
+        await SendAsync(ann, "hello Bob");
+        await WaitForMessageAsync(bob, "hello Bob");
+        await SendAsync(bob, "hi Ann");
+        await WaitForMessageAsync(ann, "hi Ann");
+        Assert.Equal("Ann", await bob.Locator("#messages li strong").First.TextContentAsync().WithTimeout());
+
+        // Fine on a phone-width screen: nothing wider than the viewport.
+        var overflow = await bob.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth").WithTimeout();
+        Assert.True(overflow <= 0, $"page is {overflow}px wider than a 390px screen");
+
+        var screenshots = Path.Combine(RepoPaths.Root, "artifacts", "screenshots");
+        Directory.CreateDirectory(screenshots);
+        await ann.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "chat-ann.png") }).WithTimeout();
+        await bob.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, "chat-bob-phone.png") }).WithTimeout();
+        Assert.True(new FileInfo(Path.Combine(screenshots, "chat-ann.png")).Length > 1000);
+    }
+
+    [Fact]
+    public async Task A_message_containing_html_shows_as_text_and_runs_nothing()
+    {
+        var ann = await LoginAsync("Ann");
+        var bob = await LoginAsync("<i>Bob</i>");
+        const string attack = "<img src=x onerror=\"window.__pwned=1\"><b>bold</b><script>window.__pwned=2</script>";
+        await SendAsync(bob, attack);
+        await WaitForMessageAsync(ann, "bold");
+        Assert.Equal(attack, await ann.Locator("#messages li .text").Last.TextContentAsync().WithTimeout());
+        Assert.Equal("<i>Bob</i>", await ann.Locator("#messages li strong").Last.TextContentAsync().WithTimeout());
+        Assert.Equal(0, await ann.Locator("#messages img, #messages b, #messages script, #messages i").CountAsync().WithTimeout());
+        await Task.Delay(300);
+        Assert.True(await ann.EvaluateAsync<bool>("window.__pwned === undefined").WithTimeout());
+    }
+
+    [Fact]
+    public async Task Reload_shows_the_history()
+    {
+        var ann = await LoginAsync("Ann");
+        await SendAsync(ann, "still here after reload");
+        await WaitForMessageAsync(ann, "still here after reload");
+        await ann.ReloadAsync().WithTimeout();
+        await ann.WaitForSelectorAsync("#status.connected").WithTimeout();
+        await WaitForMessageAsync(ann, "still here after reload");
+    }
+
+    [Fact]
+    public async Task Logout_in_one_tab_disconnects_the_other()
+    {
+        var first = await LoginAsync("Ann");
+        var second = await first.Context.NewPageAsync();
+        await second.GotoAsync(_host.Url + "/").WithTimeout();
+        await second.WaitForSelectorAsync("#status.connected").WithTimeout();
+
+        await first.ClickAsync("form#logout button").WithTimeout();
+        await first.WaitForSelectorAsync("form#login").WithTimeout();
+        // The other tab's socket is disconnected by the server; the page notices and goes back to the login form.
+        await second.WaitForSelectorAsync("form#login", new PageWaitForSelectorOptions { Timeout = 15_000 }).WithTimeout();
+    }
+}
