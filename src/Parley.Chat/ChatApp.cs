@@ -29,10 +29,17 @@ internal static class ChatApp
         });
         if (settings.SessionStore == "postgres")
         {
-            sessions.AddPostgreSqlStore(o => o.ConnectionString = settings.Postgres);
+            // One data source for sessions and history.
+            var dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
+            builder.Services.AddSingleton(dataSource);
+            sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
+            builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource));
+        }
+        else
+        {
+            builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
         }
         builder.Services.AddParley();
-        builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
         builder.Services.AddSingleton<ChatSockets>();
         customize?.Invoke(builder);
 

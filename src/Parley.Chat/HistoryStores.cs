@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Npgsql;
+using Parley.Resp;
+
+namespace Parley.Chat;
+
+/// <summary>
+/// History in Redis, shared by every node and kept across restarts: a list per room,
+/// <c>LPUSH</c> then <c>LTRIM 0 49</c>, read with <c>LRANGE</c> (newest first, reversed for clients).
+/// </summary>
+internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory
+{
+    private const string Prefix = "parley:chat:history:";
+
+    public async ValueTask AddAsync(ChatMessage message)
+    {
+        var key = Prefix + message.Room;
+        await redis.LPushAsync(key, JsonSerializer.SerializeToUtf8Bytes(message, ChatJson.Default.ChatMessage));
+        await redis.LTrimAsync(key, 0, MemoryChatHistory.Limit - 1);
+    }
+
+    public async ValueTask<IReadOnlyList<ChatMessage>> GetAsync(string room)
+    {
+        var items = await redis.LRangeAsync(Prefix + room, 0, MemoryChatHistory.Limit - 1);
+        var messages = new List<ChatMessage>(items.Length);
+        for (var i = items.Length - 1; i >= 0; i--)
+        {
+            if (JsonSerializer.Deserialize(items[i], ChatJson.Default.ChatMessage) is { } message)
+            {
+                messages.Add(message);
+            }
+        }
+        return messages;
+    }
+}
+
+/// <summary>History in PostgreSQL: one row per message, the room's last 50 kept.</summary>
+internal sealed class PostgresChatHistory(NpgsqlDataSource dataSource) : IChatHistory
+{
+    private const string Table = "parley_chat_message";
+    private readonly SemaphoreSlim _created = new(1, 1);
+    private bool _ready;
+
+    private async ValueTask EnsureTableAsync()
+    {
+        if (_ready)
+        {
+            return;
+        }
+        await _created.WaitAsync();
+        try
+        {
+            if (!_ready)
+            {
+                await using var command = dataSource.CreateCommand(
+                    $"CREATE TABLE IF NOT EXISTS {Table} (id text PRIMARY KEY, room text NOT NULL, \"user\" text NOT NULL, text text NOT NULL, ts bigint NOT NULL);" +
+                    $"CREATE INDEX IF NOT EXISTS {Table}_room_ts ON {Table} (room, ts);");
+                await command.ExecuteNonQueryAsync();
+                _ready = true;
+            }
+        }
+        finally
+        {
+            _created.Release();
+        }
+    }
+
+    public async ValueTask AddAsync(ChatMessage message)
+    {
+        await EnsureTableAsync();
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"INSERT INTO {Table} (id, room, \"user\", text, ts) VALUES ($1, $2, $3, $4, $5)")
+        {
+            Parameters = { new() { Value = message.Id }, new() { Value = message.Room }, new() { Value = message.User }, new() { Value = message.Text }, new() { Value = message.Ts } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"DELETE FROM {Table} WHERE room = $1 AND id NOT IN (SELECT id FROM {Table} WHERE room = $1 ORDER BY ts DESC, id DESC LIMIT {MemoryChatHistory.Limit})")
+        {
+            Parameters = { new() { Value = message.Room } },
+        });
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask<IReadOnlyList<ChatMessage>> GetAsync(string room)
+    {
+        await EnsureTableAsync();
+        await using var command = dataSource.CreateCommand(
+            $"SELECT id, room, \"user\", text, ts FROM (SELECT * FROM {Table} WHERE room = $1 ORDER BY ts DESC, id DESC LIMIT {MemoryChatHistory.Limit}) recent ORDER BY ts, id");
+        command.Parameters.Add(new() { Value = room });
+        await using var reader = await command.ExecuteReaderAsync();
+        var messages = new List<ChatMessage>();
+        while (await reader.ReadAsync())
+        {
+            messages.Add(new ChatMessage(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
+        }
+        return messages;
+    }
+}
