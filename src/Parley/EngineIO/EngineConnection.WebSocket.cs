@@ -288,19 +288,46 @@ public sealed partial class EngineConnection
         }
     }
 
+    /// <summary>
+    /// Sends a close frame with <paramref name="status"/>, then reads and discards what the peer still sends until
+    /// its close frame arrives (at most <see cref="CloseDrainTime"/>), then aborts. Aborting at once would reset a
+    /// connection whose unread input (the rest of an oversized message) is still queued, and a TCP reset makes the
+    /// peer drop our close frame unread: the client would see a reset instead of 1009 / 1008. ws does the same
+    /// (websocket.js receiverOnError: close(code) and resume the socket to drain it).
+    /// </summary>
     private static async Task CloseWithStatusAsync(WebSocket ws, WebSocketCloseStatus status, string description)
     {
+        byte[]? scratch = null;
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var cts = new CancellationTokenSource(CloseDrainTime);
             await ws.CloseOutputAsync(status, description, cts.Token);
+            scratch = ArrayPool<byte>.Shared.Rent(4096);
+            while (ws.State == WebSocketState.CloseSent)
+            {
+                var result = await ws.ReceiveAsync(scratch.AsMemory(), cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // Best effort: the socket is aborted right after.
         }
+        finally
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
         ws.Abort();
     }
+
+    /// <summary>How long a refused WebSocket may take to answer our close frame.</summary>
+    private static readonly TimeSpan CloseDrainTime = TimeSpan.FromSeconds(2);
 
     /// <summary>The one writer of a WebSocket: drains the queue, frame by frame, until the connection closes.</summary>
     private async Task WriteLoopAsync(WebSocket ws)
