@@ -58,15 +58,16 @@ public sealed partial class EngineConnection
                     else
                     {
                         packets = TakeOutbox();
-                        if (packets is null)
+                        if (_closing)
+                        {
+                            // The last packets of a graceful close go out with the close packet (alone when
+                            // nothing was queued: the server closed while no poll was pending).
+                            (packets ??= []).Add(EnginePacket.Close);
+                            closeAfterWrite = true;
+                        }
+                        else if (packets is null)
                         {
                             wait = OutboxSignal();
-                        }
-                        else if (_closing)
-                        {
-                            // The last packets of a graceful close go out with the close packet.
-                            packets.Add(EnginePacket.Close);
-                            closeAfterWrite = true;
                         }
                     }
                 }

@@ -163,7 +163,11 @@ public sealed partial class EngineConnection
             {
                 return;
             }
-            if (_outbox.Count == 0)
+            // With nothing queued the close is immediate, except on polling with no GET pending: then, as in
+            // engine.io (polling.ts doClose: shouldClose), the sid stays valid until the client's next GET, which
+            // gets the close packet. Forgetting the sid at once would answer that GET with 400, and the client
+            // would report a "transport error" instead of the server's close.
+            if (_outbox.Count == 0 && (Transport != EngineTransport.Polling || _pollActive || _upgrading))
             {
                 goto now;
             }
@@ -357,14 +361,33 @@ public sealed partial class EngineConnection
         }
         if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            // Ends the read loop; a close frame is attempted without waiting for the peer.
-            _ = ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None)
-                .ContinueWith(static (t, s) => ((WebSocket)s!).Abort(), ws, TaskScheduler.Default);
+            _ = CloseThenAbortAsync(ws);
         }
         else
         {
             ws.Abort();
         }
+    }
+
+    /// <summary>
+    /// Sends a close frame and gives the peer a moment to answer it before aborting. The read loop, still running,
+    /// receives the peer's close and ends the request, so Kestrel flushes our close frame and shuts the connection
+    /// down cleanly. Aborting right after CloseOutputAsync (as before) tore the connection down with the close
+    /// frame still unsent, so clients saw a reset instead of a close (e.g. at server shutdown).
+    /// </summary>
+    private static async Task CloseThenAbortAsync(WebSocket ws)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer is gone already.
+        }
+        ws.Abort();
     }
 }
 
