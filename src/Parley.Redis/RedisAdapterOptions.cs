@@ -1,0 +1,48 @@
+using Parley.Resp;
+
+namespace Parley.Redis;
+
+/// <summary>
+/// Options of the Redis adapter, with the names of <c>@socket.io/redis-adapter</c> 8.x (<c>lib/index.ts</c>
+/// <c>RedisAdapterOptions</c> and <c>lib/sharded-adapter.ts</c> <c>ShardedRedisAdapterOptions</c>) so one
+/// configuration reads the same in a mixed Node/.NET cluster.
+/// </summary>
+public sealed class RedisAdapterOptions
+{
+    /// <summary>Where Redis is; set from the URL given to <c>AddRedis</c>.</summary>
+    public RespConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>Use the sharded adapter (<c>createShardedAdapter</c>: SSUBSCRIBE/SPUBLISH, Redis 7+). Default false.</summary>
+    public bool Sharded { get; set; }
+
+    /// <summary>Classic: the channel prefix (<c>key</c>). Default <c>socket.io</c>.</summary>
+    public string Key { get; set; } = "socket.io";
+
+    /// <summary>How long fetchSockets / serverSideEmit with ack wait for the other nodes (<c>requestsTimeout</c>). Default 5 s.</summary>
+    public TimeSpan RequestsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Classic: answer requests on <c>{key}-response#{nsp}#{requesterUid}#</c> instead of the shared response channel
+    /// (<c>publishOnSpecificResponseChannel</c>). Default false. Every node must agree on it.
+    /// </summary>
+    public bool PublishOnSpecificResponseChannel { get; set; }
+
+    /// <summary>Sharded: the channel prefix (<c>channelPrefix</c>). Default <c>socket.io</c>.</summary>
+    public string ChannelPrefix { get; set; } = "socket.io";
+
+    /// <summary>Sharded: which rooms get their own shard channel (<c>subscriptionMode</c>). Default <see cref="ShardedSubscriptionMode.Dynamic"/>.</summary>
+    public ShardedSubscriptionMode SubscriptionMode { get; set; } = ShardedSubscriptionMode.Dynamic;
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Connection);
+        if (string.IsNullOrEmpty(Key) || string.IsNullOrEmpty(ChannelPrefix))
+        {
+            throw new ArgumentException("RedisAdapterOptions.Key and ChannelPrefix must not be empty");
+        }
+        if (RequestsTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("RedisAdapterOptions.RequestsTimeout must be positive");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Parley.Hosting;
+using Parley.Redis;
+using Parley.Resp;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the Redis adapter (<c>services.AddParley().AddRedis("redis://…")</c>), like <c>AddSignalR().AddStackExchangeRedis()</c>.</summary>
+public static class RedisParleyBuilderExtensions
+{
+    /// <summary>
+    /// Every namespace gets a Redis adapter compatible with <c>@socket.io/redis-adapter</c> 8.x: classic by default,
+    /// sharded with <c>o.Sharded = true</c>. <paramref name="connectionString"/> is <c>redis://[user:pass@]host[:port][/db]</c>
+    /// or <c>rediss://</c>.
+    /// </summary>
+    public static IParleyBuilder AddRedis(this IParleyBuilder builder, string connectionString, Action<RedisAdapterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connection = RespConnectionOptions.Parse(connectionString);
+        builder.Services.AddOptions<RedisAdapterOptions>().Configure(o =>
+        {
+            o.Connection = connection;
+            configure?.Invoke(o);
+        });
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
+            options.Validate();
+            return new RedisConnections(options.Connection, sp.GetRequiredService<ILoggerFactory>());
+        });
+        builder.Services.Replace(ServiceDescriptor.Singleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
+            var connections = sp.GetRequiredService<RedisConnections>();
+            return new ParleyAdapterFactory(nsp => options.Sharded
+                ? new ShardedRedisAdapter(nsp, connections, options)
+                : new RedisAdapter(nsp, connections, options));
+        }));
+        return builder;
+    }
+
+    /// <summary>The sharded adapter (<c>createShardedAdapter</c>, Redis 7+): <c>AddRedis</c> with <c>Sharded = true</c>.</summary>
+    public static IParleyBuilder AddShardedRedis(this IParleyBuilder builder, string connectionString, Action<RedisAdapterOptions>? configure = null) =>
+        builder.AddRedis(connectionString, o =>
+        {
+            o.Sharded = true;
+            configure?.Invoke(o);
+        });
+}

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Redis;
+using Parley.Testing;
+
+namespace Parley.Redis.Tests;
+
+/// <summary>A Parley node on Kestrel with the Redis adapter; its clients join <c>auth.rooms</c> and take <c>auth.data</c>.</summary>
+public sealed class ParleyNode : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, JsonNode?> _serverReplies = new();
+
+    private ParleyNode(TestWebHost host) => Host = host;
+
+    public TestWebHost Host { get; }
+
+    public string Url => Host.Url;
+
+    public ParleyServer Io => Host.Services.GetRequiredService<ParleyServer>();
+
+    /// <summary>Server-side events received from other nodes: (event, args as JSON).</summary>
+    public Channel<(string Event, string Args)> ServerEvents { get; } = Channel.CreateUnbounded<(string, string)>();
+
+    internal RedisAdapterBase Adapter => (RedisAdapterBase)Io.Sockets.Adapter;
+
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null)
+    {
+        ParleyNode? node = null;
+        var host = await TestWebHost.StartAsync(
+            b => b.Services.AddParley().AddRedis(redisUrl, o =>
+            {
+                o.Sharded = sharded;
+                o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                configure?.Invoke(o);
+            }),
+            app => app.MapParley("/socket.io", io => io.OnConnection(socket =>
+            {
+                var auth = socket.Handshake.Auth;
+                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("rooms", out var rooms))
+                {
+                    socket.Join(rooms.EnumerateArray().Select(r => r.GetString()!).ToArray());
+                }
+                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var p in data.EnumerateObject())
+                    {
+                        socket.Data[p.Name] = p.Value.Clone();
+                    }
+                }
+            })));
+        node = new ParleyNode(host);
+        _ = node.Io.Sockets; // creates "/" and starts its adapter
+        return node;
+    }
+
+    /// <summary>Handles server-side event <paramref name="eventName"/>, answering acks with <paramref name="reply"/>.</summary>
+    public void OnServer(string eventName, object? reply)
+    {
+        _serverReplies[eventName] = reply is null ? null : JsonSerializer.SerializeToNode(reply);
+        Io.On(eventName, async e =>
+        {
+            ServerEvents.Writer.TryWrite((e.Name, "[" + string.Join(",", e.Arguments.Select(a => a.ToString())) + "]"));
+            if (e.HasAck)
+            {
+                await e.AckAsync(_serverReplies[eventName]);
+            }
+        });
+    }
+
+    public async Task<(string Event, string Args)> NextServerEventAsync() =>
+        await ServerEvents.Reader.ReadAsync().AsTask().WithTimeout();
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}
+
+/// <summary>test/js/redis-peer.mjs: a Node socket.io 4.8 server with @socket.io/redis-adapter 8.3.</summary>
+public sealed class NodePeer : IAsyncDisposable
+{
+    private NodePeer(NodeDriver driver, int port)
+    {
+        Driver = driver;
+        Url = $"http://127.0.0.1:{port}";
+    }
+
+    public NodeDriver Driver { get; }
+
+    public string Url { get; }
+
+    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded)
+    {
+        var driver = NodeDriver.Start("redis-peer.mjs", new Dictionary<string, string>
+        {
+            ["PEER_MODE"] = sharded ? "sharded" : "classic",
+            ["PEER_REDIS"] = redisUrl,
+        });
+        var listening = await driver.NextEventAsync("peer", "listening");
+        return new NodePeer(driver, listening!["port"]!.GetValue<int>());
+    }
+
+    public Task<JsonNode?> CallAsync(string op, object? args = null) => Driver.CallAsync(op, args);
+
+    public async ValueTask DisposeAsync() => await Driver.DisposeAsync();
+}
+
+/// <summary>socket.io-client instances (driver.mjs) connected to any node.</summary>
+public static class Clients
+{
+    /// <summary>Connects a websocket client that joins <paramref name="rooms"/>; returns its handle and socket id.</summary>
+    public static async Task<(string Handle, string Id)> ConnectAsync(this NodeDriver driver, string url, string[] rooms, object? data = null)
+    {
+        var h = await driver.CallForHandleAsync("sio.connect", new { url, opts = new { transports = new[] { "websocket" }, auth = new { rooms, data } } });
+        var connect = await driver.NextEventAsync(h, "connect");
+        return (h, connect!["id"]!.GetValue<string>());
+    }
+
+    /// <summary>The next socket.io event of a client, whatever its name: (name, args JSON).</summary>
+    public static async Task<(string Name, JsonArray Args)> NextAnyEventAsync(this NodeDriver driver, string h, TimeSpan? timeout = null)
+    {
+        var e = await driver.NextEventAsync(h, "event", timeout);
+        return (e!["name"]!.GetValue<string>(), e["args"]!.AsArray());
+    }
+
+    /// <summary>
+    /// Asserts that the next event of a client is <paramref name="name"/>: used after something that must NOT reach
+    /// it, followed by a marker that must, so no fixed waiting window is needed.
+    /// </summary>
+    public static async Task<JsonArray> ExpectNextAsync(this NodeDriver driver, string h, string name)
+    {
+        var (actual, args) = await driver.NextAnyEventAsync(h);
+        Assert.Equal(name, actual);
+        return args;
+    }
+}
+
+public static class Wait
+{
+    public static async Task ForServerCountAsync(Func<Task<int>> count, int expected)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (await count().WithTimeout() != expected)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"server count did not reach {expected}");
+            }
+            await Task.Delay(50);
+        }
+    }
+}

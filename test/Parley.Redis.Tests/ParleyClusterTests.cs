@@ -1,0 +1,179 @@
+using System.Text.Json;
+using Parley.Testing;
+
+namespace Parley.Redis.Tests;
+
+/// <summary>Two Parley nodes on one Redis, clients (socket.io-client) on each: every adapter feature across nodes.</summary>
+public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsyncLifetime
+{
+    private ParleyNode _a = null!;
+    private ParleyNode _b = null!;
+    private NodeDriver _clients = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = await ParleyNode.StartAsync(redis.Url, sharded);
+        _b = await ParleyNode.StartAsync(redis.Url, sharded);
+        _clients = NodeDriver.Start();
+        await Wait.ForServerCountAsync(() => _a.Io.Sockets.Adapter.ServerCountAsync(), 2);
+        await Wait.ForServerCountAsync(() => _b.Io.Sockets.Adapter.ServerCountAsync(), 2);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    /// <summary>Sharded dynamic mode subscribes room channels asynchronously on join; wait until B's room is visible.</summary>
+    private async Task RoomReadyAsync(string room, int nodes = 1)
+    {
+        if (sharded)
+        {
+            await TestTimeouts.Eventually(() => redis.CliAsync("PUBSUB", "SHARDNUMSUB", "socket.io#/#" + room + "#").Result.EndsWith(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), because: "room channel subscribed");
+        }
+    }
+
+    [Fact]
+    public async Task RoomBroadcastsCrossNodesWithExceptAndLocal()
+    {
+        var a1 = await _clients.ConnectAsync(_a.Url, ["r"]);
+        var b1 = await _clients.ConnectAsync(_b.Url, ["r"]);
+        var b2 = await _clients.ConnectAsync(_b.Url, ["r", "x"]);
+        var b3 = await _clients.ConnectAsync(_b.Url, ["other"]);
+        await RoomReadyAsync("r", 2);
+        await RoomReadyAsync("other");
+
+        await _a.Io.To("r").Except("x").EmitAsync("hello", "world", 1.5).WithTimeout();
+        Assert.Equal("[\"world\",1.5]", (await _clients.ExpectNextAsync(a1.Handle, "hello")).ToJsonString());
+        Assert.Equal("[\"world\",1.5]", (await _clients.ExpectNextAsync(b1.Handle, "hello")).ToJsonString());
+
+        await _a.Io.Local.To("r").EmitAsync("local-only").WithTimeout();
+        await _a.Io.To("r").EmitAsync("marker").WithTimeout();
+        await _clients.ExpectNextAsync(a1.Handle, "local-only");
+        await _clients.ExpectNextAsync(a1.Handle, "marker");
+        await _clients.ExpectNextAsync(b1.Handle, "marker"); // not local-only
+        await _clients.ExpectNextAsync(b2.Handle, "marker"); // not hello (except x)
+
+        // Broadcast to everyone, to several rooms, and to a socket id on the other node.
+        await _b.Io.To(["r", "other"]).EmitAsync("multi").WithTimeout();
+        foreach (var c in new[] { a1, b1, b2, b3 })
+        {
+            await _clients.ExpectNextAsync(c.Handle, "multi");
+        }
+        await _a.Io.To(b3.Id).EmitAsync("direct", new { n = 1 }).WithTimeout();
+        Assert.Equal("[{\"n\":1}]", (await _clients.ExpectNextAsync(b3.Handle, "direct")).ToJsonString());
+        await _a.Io.EmitAsync("all").WithTimeout();
+        foreach (var c in new[] { a1, b1, b2, b3 })
+        {
+            await _clients.ExpectNextAsync(c.Handle, "all");
+        }
+    }
+
+    [Fact]
+    public async Task BinaryArgumentsCrossNodes()
+    {
+        var b1 = await _clients.ConnectAsync(_b.Url, ["bin"]);
+        await RoomReadyAsync("bin");
+        await _a.Io.To("bin").EmitAsync("file", new byte[] { 1, 2, 3 }, new { nested = new byte[] { 4, 5 } }, "text").WithTimeout();
+        var args = await _clients.ExpectNextAsync(b1.Handle, "file");
+        Assert.Equal([1, 2, 3], DriverBinary.Unwrap(args[0]));
+        Assert.Equal([4, 5], DriverBinary.Unwrap(args[1]!["nested"]));
+        Assert.Equal("text", args[2]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task BroadcastWithAcksCollectsEveryNodesClients()
+    {
+        var a1 = await _clients.ConnectAsync(_a.Url, ["acks"]);
+        var b1 = await _clients.ConnectAsync(_b.Url, ["acks"]);
+        var b2 = await _clients.ConnectAsync(_b.Url, ["acks"]);
+        foreach (var (h, name) in new[] { (a1.Handle, "a1"), (b1.Handle, "b1"), (b2.Handle, "b2") })
+        {
+            await _clients.CallAsync("sio.ackWith", new { h, @event = "ask", reply = new object[] { name } });
+        }
+        var answers = await _a.Io.To("acks").Timeout(TimeSpan.FromSeconds(5)).EmitWithAckAsync("ask", [7]).WithTimeout();
+        Assert.Equal(["a1", "b1", "b2"], answers.Select(a => a.Element.GetString()).Order());
+
+        // A client that does not answer makes it time out.
+        var b3 = await _clients.ConnectAsync(_b.Url, ["acks"]);
+        await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.To("acks").Timeout(TimeSpan.FromMilliseconds(500)).EmitWithAckAsync("ask", []).WithTimeout());
+        _ = b3;
+    }
+
+    [Fact]
+    public async Task FetchSocketsReturnsRemoteSocketsThatCanBeDrivenFromAfar()
+    {
+        var a1 = await _clients.ConnectAsync(_a.Url, ["f"], new { name = "ann" });
+        var b1 = await _clients.ConnectAsync(_b.Url, ["f", "g"], new { name = "bob" });
+
+        var sockets = await _a.Io.To("f").FetchSocketsAsync().WithTimeout();
+        Assert.Equal(new[] { a1.Id, b1.Id }.Order(), sockets.Select(s => s.Id).Order());
+        var remote = sockets.Single(s => s.Id == b1.Id);
+        Assert.Null(remote.LocalSocket);
+        Assert.Equal("bob", remote.Data.GetProperty("name").GetString());
+        Assert.Equal(new[] { b1.Id, "f", "g" }.Order(), remote.Rooms.Order());
+        Assert.Equal("4", remote.Handshake.Query["EIO"]);
+        Assert.Equal("websocket", remote.Handshake.Query["transport"]);
+        Assert.True(remote.Handshake.Issued > 0);
+        Assert.Equal("127.0.0.1", remote.Handshake.Headers["host"].Split(':')[0]);
+
+        await remote.EmitAsync("to-you", 1).WithTimeout();
+        await _clients.ExpectNextAsync(b1.Handle, "to-you");
+
+        await remote.JoinAsync("joined").WithTimeout();
+        await TestTimeouts.Eventually(() => _b.Io.Sockets.Sockets[b1.Id].Rooms.Contains("joined"));
+        await remote.LeaveAsync("g").WithTimeout();
+        await TestTimeouts.Eventually(() => !_b.Io.Sockets.Sockets[b1.Id].Rooms.Contains("g"));
+
+        await remote.DisconnectAsync().WithTimeout();
+        var reason = await _clients.NextEventAsync(b1.Handle, "disconnect");
+        Assert.Equal("io server disconnect", reason!["reason"]!.GetValue<string>());
+        Assert.Single(await _a.Io.To("f").FetchSocketsAsync().WithTimeout());
+    }
+
+    [Fact]
+    public async Task SocketsJoinLeaveAndDisconnectAcrossNodes()
+    {
+        var a1 = await _clients.ConnectAsync(_a.Url, ["s1"]);
+        var b1 = await _clients.ConnectAsync(_b.Url, ["s1"]);
+        var b2 = await _clients.ConnectAsync(_b.Url, ["s2"]);
+
+        await _a.Io.To("s1").SocketsJoinAsync("s3").WithTimeout();
+        await TestTimeouts.Eventually(() => _b.Io.Sockets.Sockets[b1.Id].Rooms.Contains("s3") && _a.Io.Sockets.Sockets[a1.Id].Rooms.Contains("s3"));
+        Assert.DoesNotContain("s3", _b.Io.Sockets.Sockets[b2.Id].Rooms);
+
+        await _a.Io.To("s3").SocketsLeaveAsync("s1").WithTimeout();
+        await TestTimeouts.Eventually(() => !_b.Io.Sockets.Sockets[b1.Id].Rooms.Contains("s1") && !_a.Io.Sockets.Sockets[a1.Id].Rooms.Contains("s1"));
+
+        await _a.Io.To("s2").DisconnectSocketsAsync().WithTimeout();
+        await _clients.NextEventAsync(b2.Handle, "disconnect");
+        Assert.True(_b.Io.Sockets.Sockets.ContainsKey(b1.Id));
+        Assert.Equal(2, (await _b.Io.FetchSocketsAsync().WithTimeout()).Count);
+    }
+
+    [Fact]
+    public async Task ServerSideEmitWithAndWithoutAckAndServerCount()
+    {
+        _b.OnServer("ping", new { from = "B" });
+        await _a.Io.ServerSideEmitAsync("ping", 1, "two").WithTimeout();
+        var (name, args) = await _b.NextServerEventAsync();
+        Assert.Equal(("ping", "[1,\"two\"]"), (name, args));
+
+        var answers = await _a.Io.ServerSideEmitWithAckAsync("ping", [3], TimeSpan.FromSeconds(5)).WithTimeout();
+        Assert.Equal("{\"from\":\"B\"}", Assert.Single(answers).GetRawText());
+
+        Assert.Equal(2, await _a.Io.Sockets.Adapter.ServerCountAsync().WithTimeout());
+
+        // Nobody answers "silent" on B: the request times out with socket.io's message.
+        _b.OnServer("silent", null);
+        _b.Io.On("silent", _ => Task.CompletedTask);
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.ServerSideEmitWithAckAsync("nobody-listens", [], TimeSpan.FromMilliseconds(300)).WithTimeout());
+        Assert.Equal("timeout reached: only 0 responses received out of 1", e.Message);
+    }
+}
+
+public sealed class ClassicParleyClusterTests(RedisServer redis) : ParleyClusterTests(redis, sharded: false), IClassFixture<RedisServer>;
+
+public sealed class ShardedParleyClusterTests(RedisServer redis) : ParleyClusterTests(redis, sharded: true), IClassFixture<RedisServer>;
