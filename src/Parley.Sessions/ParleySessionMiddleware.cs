@@ -50,7 +50,9 @@ internal sealed partial class ParleySessionMiddleware
             return;
         }
 
-        var cookieId = _manager.ReadSessionId(context.Request.Headers.Cookie.ToString());
+        // HTTP/2 and HTTP/3 may split cookies over several header fields; rejoin them the way Node does ("; ").
+        var cookies = context.Request.Headers.Cookie;
+        var cookieId = _manager.ReadSessionId(cookies.Count <= 1 ? cookies.ToString() : string.Join("; ", cookies.ToArray()));
         ParleySession session;
         try
         {

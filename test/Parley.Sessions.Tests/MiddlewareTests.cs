@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
@@ -325,5 +326,51 @@ public partial class MiddlewareTests
         var ex = Assert.Throws<InvalidOperationException>(() => context.GetSession());
         Assert.Contains("UseParleySessions", ex.Message, StringComparison.Ordinal);
         await Task.CompletedTask.WithTimeout();
+    }
+
+    [Fact]
+    public async Task While_the_store_is_not_ready_requests_proceed_without_a_session()
+    {
+        await using var app = await SessionApp.StartAsync();
+        var a = await app.PostAsync("/inc");
+        app.Store.Ready = false;
+        app.Store.Ops.Clear();
+        var reply = await app.GetAsync("/peek", a.CookiePair);
+        Assert.Equal("none", reply.Body);
+        Assert.Empty(app.Store.OpNames);
+        Assert.True(TestLog.Contains("not ready"));
+        app.Store.Ready = true;
+        Assert.Equal($"False|1|{a.SessionId}", (await app.GetAsync("/peek", a.CookiePair)).Body);
+    }
+
+    [Fact]
+    public async Task Several_cookie_values_given_by_the_client_are_read()
+    {
+        await using var app = await SessionApp.StartAsync();
+        var a = await app.PostAsync("/inc");
+        var reply = await app.SendAsync(HttpMethod.Get, "/peek", configure: r =>
+        {
+            r.Headers.TryAddWithoutValidation("Cookie", "x=1");
+            r.Headers.TryAddWithoutValidation("Cookie", a.CookiePair);
+        });
+        Assert.Equal($"False|1|{a.SessionId}", reply.Body);
+    }
+
+    [Fact]
+    public async Task UseParleySessions_without_AddParleySessions_names_the_missing_call()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => TestWebHost.StartAsync(_ => { }, app => app.UseParleySessions()));
+        Assert.Contains("AddParleySessions", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_memory_store_is_the_default_and_AddMemoryStore_configures_it()
+    {
+        await using var host = await TestWebHost.StartAsync(
+            b => b.Services.AddParleySessions(o => o.Secrets.Add("s")).AddMemoryStore(o => o.MaxSessions = 7),
+            app => app.UseParleySessions());
+        var store = Assert.IsType<MemorySessionStore>(host.Services.GetRequiredService<ParleySessionManager>().Store);
+        Assert.Equal(7, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MemorySessionStoreOptions>>().Value.MaxSessions);
+        Assert.Same(store, host.Services.GetRequiredService<SessionStore>());
     }
 }

@@ -9,6 +9,11 @@ public sealed class RecordingStore(SessionStore inner) : SessionStore
 
     public SessionStore Inner => inner;
 
+    /// <summary>Lets a test play a store that announced a disconnect (express-session's storeReady).</summary>
+    public bool Ready { get; set; } = true;
+
+    public override bool IsReady => Ready && inner.IsReady;
+
     public string[] OpNames => Ops.Select(o => o.Op).ToArray();
 
     public override ValueTask<string?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
