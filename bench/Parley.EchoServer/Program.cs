@@ -1,0 +1,30 @@
+// A raw Engine.IO echo server for load measurements (the twin of test/js/eio-echo-server.mjs):
+//   PING_INTERVAL=25000 PING_TIMEOUT=20000 dotnet run -c Release --project bench/Parley.EchoServer -- --urls http://127.0.0.1:3100
+// Heartbeats default to engine.io's (25 s / 20 s); the conformance host's 300/200 ms make a loaded client miss pongs.
+using System.Globalization;
+using Parley.EngineIO;
+using Parley.Protocol.EngineIO;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+var app = builder.Build();
+app.UseWebSockets();
+
+static TimeSpan Ms(string name, int fallback) =>
+    TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback);
+
+app.MapEngineIO("/engine.io", new EngineOptions
+{
+    PingInterval = Ms("PING_INTERVAL", 25_000),
+    PingTimeout = Ms("PING_TIMEOUT", 20_000),
+    MaxHttpBufferSize = 1_000_000,
+    Cors = new EngineCorsOptions { Origins = ["*"] },
+}, connection =>
+{
+    connection.MessageReceived = static (c, message) =>
+        c.Send(message.IsBinary
+            ? EnginePacket.Binary(message.Data.ToArray())
+            : EnginePacket.Text(EnginePacketType.Message, message.Data));
+});
+
+app.Run();
