@@ -32,7 +32,7 @@ public sealed class SocketHandshake
     internal SocketHandshake(EngineHandshake engine, JsonElement? auth)
         : this(Flatten(engine.Headers), engine.Time.ToString("ddd MMM dd yyyy HH:mm:ss 'GMT+0000 (Coordinated Universal Time)'", CultureInfo.InvariantCulture),
             engine.RemoteAddress?.ToString() ?? "", engine.Headers.ContainsKey("origin"), engine.IsSecure, engine.Time.ToUnixTimeMilliseconds(), engine.Url,
-            Flatten(engine.Query), auth?.Clone() ?? s_emptyAuth)
+            Flatten(engine.Query, lowerCaseKeys: false), auth?.Clone() ?? s_emptyAuth)
     {
         User = engine.User;
         RemoteAddress = engine.RemoteAddress;
@@ -90,12 +90,13 @@ public sealed class SocketHandshake
         return null;
     }
 
-    private static Dictionary<string, string> Flatten(IReadOnlyDictionary<string, StringValues> values)
+    // Header names are lower-cased as Node gives them; query keys keep their case (Node's URLSearchParams does).
+    private static Dictionary<string, string> Flatten(IReadOnlyDictionary<string, StringValues> values, bool lowerCaseKeys = true)
     {
         var result = new Dictionary<string, string>(values.Count, StringComparer.Ordinal);
         foreach (var (key, value) in values)
         {
-            result[key.ToLowerInvariant()] = value.ToString();
+            result[lowerCaseKeys ? key.ToLowerInvariant() : key] = value.ToString();
         }
         return result;
     }
