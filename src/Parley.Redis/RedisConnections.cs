@@ -21,10 +21,7 @@ internal sealed class RedisConnections : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, RespMessageHandler> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RespMessageHandler> _patterns = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Action<Task<RespValue>, object?> _onPublished;
-    private readonly Lock _startLock = new();
-    private Task? _started;
     private long _failedPublishes;
     private long _lastFailureLog;
 
@@ -50,46 +47,10 @@ internal sealed class RedisConnections : IAsyncDisposable
     public ILogger Logger => _logger;
 
     /// <summary>
-    /// Starts both connections once. When Redis is not reachable yet this keeps trying in the background; the
-    /// subscriber restores whatever was subscribed meanwhile on its first connect.
+    /// Starts both connections. When Redis is not reachable yet each keeps trying in the background (logged by
+    /// Parley.Resp); the subscriber restores whatever was subscribed meanwhile on its first connect.
     /// </summary>
-    public Task StartAsync()
-    {
-        lock (_startLock)
-        {
-            return _started ??= Task.Run(() => Task.WhenAll(ConnectLoopAsync(_commands), ConnectLoopAsync(_subscriber)));
-        }
-    }
-
-    private async Task ConnectLoopAsync(RespClientBase client)
-    {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (!_stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await client.ConnectAsync(_stopping.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e) when (e is RespException or OperationCanceledException or IOException)
-            {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-                RedisLog.ConnectFailed(_logger, Endpoint, e);
-            }
-            try
-            {
-                await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond * 2));
-        }
-    }
+    public Task StartAsync() => Task.WhenAll(_commands.StartConnecting(), _subscriber.StartConnecting());
 
     // ---- subscriptions, routed by exact channel (SUBSCRIBE / SSUBSCRIBE) or by pattern (PSUBSCRIBE) ----
 
@@ -197,13 +158,8 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_started is not null)
-        {
-            await _started.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+        // Disposing a client also ends its first-connection loop.
         await _subscriber.DisposeAsync().ConfigureAwait(false);
         await _commands.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
     }
 }

@@ -5,8 +5,7 @@ namespace Parley.Redis;
 /// <summary>The Redis adapter's log messages; event ids 5000–5099.</summary>
 internal static partial class RedisLog
 {
-    [LoggerMessage(5000, LogLevel.Warning, "Redis adapter could not connect to {Endpoint} yet; retrying in the background")]
-    public static partial void ConnectFailed(ILogger logger, string endpoint, Exception exception);
+    // 5000, ConnectFailed - removed: Parley.Resp logs first-connection attempts (3002) since StartConnecting.
 
     [LoggerMessage(5001, LogLevel.Information, "Redis adapter connected ({Kind} connection to {Endpoint})")]
     public static partial void Connected(ILogger logger, string kind, string endpoint);

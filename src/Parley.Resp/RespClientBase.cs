@@ -21,6 +21,7 @@ internal abstract class RespClientBase : IAsyncDisposable
     private readonly ITimer _sweeper;
     private RespSession? _session;
     private Task? _monitor;
+    private Task? _firstConnect;
     private int _connectStarted;
 
     protected RespClientBase(RespConnectionOptions options, ILogger? logger, TimeProvider? timeProvider, string kind)
@@ -78,7 +79,84 @@ internal abstract class RespClientBase : IAsyncDisposable
             throw;
         }
         RaiseConnected();
-        _monitor = Task.Run(() => MonitorAsync(session), CancellationToken.None);
+        Volatile.Write(ref _monitor, Task.Run(() => MonitorAsync(session), CancellationToken.None));
+    }
+
+    /// <summary>True once a first connection was made; from then on losses are repaired in the background.</summary>
+    public bool HasConnected => Volatile.Read(ref _monitor) is not null;
+
+    /// <summary>
+    /// Connects in the background, retrying with backoff until the first connection is up (after that, losses are
+    /// repaired by the monitor). Idempotent; the task completes once connected, or when the client is disposed.
+    /// For owners that must start while Redis may still be down (an adapter, a session store).
+    /// </summary>
+    public Task StartConnecting()
+    {
+        var started = Volatile.Read(ref _firstConnect);
+        if (started is not null)
+        {
+            return started;
+        }
+        var loop = new Task<Task>(FirstConnectLoopAsync);
+        if (Interlocked.CompareExchange(ref _firstConnect, loop.Unwrap(), null) is { } other)
+        {
+            return other;
+        }
+        loop.Start(TaskScheduler.Default);
+        return _firstConnect!;
+    }
+
+    /// <summary>
+    /// For owners that connect on first use: starts connecting if nobody has, and waits for the first connection
+    /// at most <see cref="RespConnectionOptions.ConnectTimeout"/> (every caller shares the one attempt). Once a
+    /// connection was made it returns at once: commands then fail fast while a lost connection is repaired.
+    /// </summary>
+    public async ValueTask EnsureConnectedAsync(CancellationToken cancellationToken = default)
+    {
+        if (HasConnected)
+        {
+            return;
+        }
+        try
+        {
+            await StartConnecting().WaitAsync(Options.ConnectTimeout, Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw NotConnected();
+        }
+        if (!HasConnected)
+        {
+            throw NotConnected(); // disposed meanwhile
+        }
+    }
+
+    private async Task FirstConnectLoopAsync()
+    {
+        for (var attempt = 1; !_disposed.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await ConnectAsync(_disposed.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception) when (_disposed.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
+            }
+            try
+            {
+                await Task.Delay(Backoff(attempt + 1), Time, _disposed.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>

@@ -24,8 +24,6 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
     private readonly RespConnection _redis;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private volatile bool _started;
 
     /// <summary>Creates the store; it connects on first use and reconnects in the background after that.</summary>
     public RedisSessionStore(IOptions<RedisSessionStoreOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
@@ -39,7 +37,7 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
     }
 
     /// <summary>False while Redis is unreachable: requests then go on without a session, as express-session does.</summary>
-    public override bool IsReady => !_started || _redis.IsConnected;
+    public override bool IsReady => !_redis.HasConnected || _redis.IsConnected;
 
     /// <inheritdoc />
     public override bool CanEnumerate => true;
@@ -48,23 +46,7 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
 
     private async ValueTask<RespConnection> RedisAsync(CancellationToken cancellationToken)
     {
-        if (_started)
-        {
-            return _redis;
-        }
-        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_started)
-            {
-                await _redis.ConnectAsync(cancellationToken).ConfigureAwait(false);
-                _started = true;
-            }
-        }
-        finally
-        {
-            _connectLock.Release();
-        }
+        await _redis.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         return _redis;
     }
 
@@ -150,6 +132,5 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _redis.DisposeAsync().ConfigureAwait(false);
-        _connectLock.Dispose();
     }
 }
