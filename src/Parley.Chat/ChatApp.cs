@@ -1,5 +1,7 @@
+using Parley.Resp;
 using Parley.Sessions;
 using Parley.Sessions.PostgreSql;
+using Parley.Sessions.Redis;
 
 namespace Parley.Chat;
 
@@ -27,6 +29,13 @@ internal static class ChatApp
             o.MaxAge = TimeSpan.FromDays(7);
             o.SameSite = SameSiteMode.Lax;
         });
+        var parley = builder.Services.AddParley();
+        if (settings.Redis is { } redis)
+        {
+            // Broadcasts, presence (FetchSockets) and logout's disconnects reach every node through Redis.
+            parley.AddRedis(redis);
+        }
+        // History goes where the sessions go, so it survives a node restart and every node of a cluster sees it.
         if (settings.SessionStore == "postgres")
         {
             // One data source for sessions and history.
@@ -35,11 +44,19 @@ internal static class ChatApp
             sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
             builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource));
         }
+        else if (settings.Redis is { } redisUrl)
+        {
+            if (settings.SessionStore == "redis")
+            {
+                sessions.AddRedisStore(redisUrl);
+            }
+            builder.Services.AddSingleton<IChatHistory>(sp => new RedisChatHistory(
+                new RespConnection(RespConnectionOptions.Parse(redisUrl), sp.GetRequiredService<ILogger<RespConnection>>())));
+        }
         else
         {
             builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
         }
-        builder.Services.AddParley();
         builder.Services.AddSingleton<ChatSockets>();
         customize?.Invoke(builder);
 

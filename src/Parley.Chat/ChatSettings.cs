@@ -9,8 +9,12 @@ internal sealed class ChatSettings
 
     public string? Postgres { get; set; }
 
+    /// <summary><c>--redis redis://host:port</c>: sessions, the Socket.IO adapter and history go to Redis.</summary>
+    public string? Redis { get; set; }
+
     /// <summary>
-    /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|postgres</c> and <c>--postgres</c>; the same
+    /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|redis|postgres</c>, <c>--postgres</c> and
+    /// <c>--redis</c> (which also makes Redis the default session store); the same
     /// names under <c>Parley:</c> in configuration (environment <c>Parley__Secret</c>, comma-separated for several).
     /// Anything else on the command line is left to ASP.NET Core (<c>--urls</c>).
     /// </summary>
@@ -32,6 +36,9 @@ internal sealed class ChatSettings
                 case "--postgres":
                     settings.Postgres = Require(name, value);
                     break;
+                case "--redis":
+                    settings.Redis = Require(name, value);
+                    break;
                 default:
                     remaining.Add(args[i]);
                     break;
@@ -43,13 +50,23 @@ internal sealed class ChatSettings
             settings.Secrets.AddRange(secrets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
         settings.Postgres ??= configuration["Parley:Postgres"];
+        settings.Redis ??= configuration["Parley:Redis"];
+        var storeGiven = args.Contains("--session-store") || configuration["Parley:SessionStore"] is { Length: > 0 };
+        if (settings.Redis is not null && !storeGiven)
+        {
+            settings.SessionStore = "redis";
+        }
         if (configuration["Parley:SessionStore"] is { Length: > 0 } store && !args.Contains("--session-store"))
         {
             settings.SessionStore = store;
         }
-        if (settings.SessionStore is not ("memory" or "postgres"))
+        if (settings.SessionStore is not ("memory" or "postgres" or "redis"))
         {
-            throw new ArgumentException($"--session-store must be memory or postgres, not '{settings.SessionStore}'.");
+            throw new ArgumentException($"--session-store must be memory, redis or postgres, not '{settings.SessionStore}'.");
+        }
+        if (settings.SessionStore == "redis" && string.IsNullOrEmpty(settings.Redis))
+        {
+            throw new ArgumentException("--session-store redis needs --redis redis://host:port.");
         }
         if (settings.SessionStore == "postgres" && string.IsNullOrEmpty(settings.Postgres))
         {
@@ -66,7 +83,7 @@ internal sealed class ChatSettings
         {
             return (arg[..eq], arg[(eq + 1)..]);
         }
-        if (arg is "--secret" or "--session-store" or "--postgres")
+        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis")
         {
             return (arg, i + 1 < args.Length ? args[++i] : null);
         }

@@ -8,12 +8,13 @@ namespace Parley.Chat;
 /// History in Redis, shared by every node and kept across restarts: a list per room,
 /// <c>LPUSH</c> then <c>LTRIM 0 49</c>, read with <c>LRANGE</c> (newest first, reversed for clients).
 /// </summary>
-internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory
+internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory, IAsyncDisposable
 {
     private const string Prefix = "parley:chat:history:";
 
     public async ValueTask AddAsync(ChatMessage message)
     {
+        await redis.EnsureConnectedAsync();
         var key = Prefix + message.Room;
         await redis.LPushAsync(key, JsonSerializer.SerializeToUtf8Bytes(message, ChatJson.Default.ChatMessage));
         await redis.LTrimAsync(key, 0, MemoryChatHistory.Limit - 1);
@@ -21,6 +22,7 @@ internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory
 
     public async ValueTask<IReadOnlyList<ChatMessage>> GetAsync(string room)
     {
+        await redis.EnsureConnectedAsync();
         var items = await redis.LRangeAsync(Prefix + room, 0, MemoryChatHistory.Limit - 1);
         var messages = new List<ChatMessage>(items.Length);
         for (var i = items.Length - 1; i >= 0; i--)
@@ -32,6 +34,8 @@ internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory
         }
         return messages;
     }
+
+    public ValueTask DisposeAsync() => redis.DisposeAsync();
 }
 
 /// <summary>History in PostgreSQL: one row per message, the room's last 50 kept.</summary>

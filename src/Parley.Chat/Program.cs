@@ -1,7 +1,8 @@
 // Parley's flagship: the seeds' chat. Users log in over HTTP (the name lives in the express-compatible session),
 // then chat in rooms over Socket.IO; the sender's name always comes from the session.
 //   dotnet run --project src/Parley.Chat [-- --urls http://127.0.0.1:5000 --secret s1 --secret s0
-//                                         --session-store memory|postgres --postgres "<Npgsql connection string>"]
+//                                         --redis redis://127.0.0.1:6379
+//                                         --session-store memory|redis|postgres --postgres "<Npgsql connection string>"]
 using Parley.Chat;
 
 WebApplication app;
