@@ -38,6 +38,7 @@ public class BroadcastBenchmarks
         options.ConnectTimeout = TimeSpan.FromHours(1);
         _server = new ParleyServer(options, NullLoggerFactory.Instance);
         var engine = _server.Attach();
+        _ = _server.Sockets; // MapParley creates "/" the same way
         _connections = new EngineConnection[Sockets];
         var handshake = new EngineHandshake(new DefaultHttpContext(), DateTimeOffset.UtcNow);
         for (var i = 0; i < Sockets; i++)

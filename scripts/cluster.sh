@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs a chat cluster on this machine: Redis, three chat nodes and an nginx load balancer, all on loopback.
+# Open the balancer's URL in two browsers and chat; Ctrl-C stops everything.
+#   scripts/cluster.sh            balancer on http://127.0.0.1:8080
+#   PORT=9000 scripts/cluster.sh
+# Sticky routing (long-polling needs every request of a session on one node) hashes the connect.sid cookie, or
+# the client address before login; when a node dies nginx moves its users to another node, where their session
+# (in Redis) is still valid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${PORT:-8080}
+redis_port=${REDIS_PORT:-6390}
+node_ports=(5101 5102 5103)
+secret=${PARLEY_SECRET:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  for svc in redis-server nginx; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+
+dotnet build src/Parley.Chat -c Release -v quiet -nologo
+dll=src/Parley.Chat/bin/Release/net10.0/Parley.Chat.dll
+
+work=$(mktemp -d /tmp/parley-cluster.XXXXXX)
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping the cluster"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup INT TERM EXIT
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+for p in "${node_ports[@]}"; do
+  dotnet "$dll" --urls "http://127.0.0.1:$p" --redis "redis://127.0.0.1:$redis_port" --secret "$secret" > "$work/node-$p.log" 2>&1 &
+  pids+=($!)
+done
+
+servers=""
+for p in "${node_ports[@]}"; do servers+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"$'\n'; done
+mkdir -p "$work/nginx-temp"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-temp/body;
+  proxy_temp_path $work/nginx-temp/proxy;
+  fastcgi_temp_path $work/nginx-temp/fastcgi;
+  uwsgi_temp_path $work/nginx-temp/uwsgi;
+  scgi_temp_path $work/nginx-temp/scgi;
+  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+  map \$http_cookie \$sticky { "~connect\.sid=(?<sid>[^;]+)" \$sid; default \$remote_addr; }
+  upstream chat {
+    hash \$sticky consistent;
+$servers  }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://chat;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection \$connection_upgrade;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_read_timeout 120s;
+      proxy_next_upstream error timeout http_502;
+    }
+  }
+}
+CONF
+nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+
+for p in "${node_ports[@]}"; do
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+done
+echo "Parley chat cluster: open http://127.0.0.1:$port in two browsers (nodes ${node_ports[*]}, Redis $redis_port, logs in $work). Ctrl-C stops it."
+wait
