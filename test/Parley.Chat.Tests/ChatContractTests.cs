@@ -5,25 +5,41 @@ using Parley.Testing;
 
 namespace Parley.Chat.Tests;
 
-/// <summary>The chat's HTTP and Socket.IO contract (DESIGN.md "The chat's contract") with the official socket.io-client.</summary>
-public sealed class ChatContractTests : IAsyncLifetime
+/// <summary>
+/// The chat's HTTP and Socket.IO contract (DESIGN.md "The chat's contract") with the official socket.io-client. The
+/// same tests run on one node (<see cref="SingleNodeChatContractTests"/>) and on two nodes sharing a real Redis
+/// (<see cref="RedisClusterChatContractTests"/>), where the second person is always on the other node: everything
+/// the contract says about "everyone in the room" and "every node" is then checked across processes' adapters.
+/// </summary>
+public abstract class ChatContractTests : IAsyncLifetime
 {
-    private ChatHost _host = null!;
+    private ChatHost[] _nodes = [];
     private NodeDriver _node = null!;
+
+    /// <summary>The first node: where Ann logs in and connects.</summary>
+    private ChatHost _host => _nodes[0];
+
+    /// <summary>Where the other people connect: the second node when there is one.</summary>
+    private ChatHost _other => _nodes[^1];
+
+    protected abstract Task<ChatHost[]> StartNodesAsync();
 
     public async Task InitializeAsync()
     {
-        _host = await ChatHost.StartAsync();
+        _nodes = await StartNodesAsync();
         _node = NodeDriver.Start();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await _node.DisposeAsync();
-        await _host.DisposeAsync();
+        foreach (var host in _nodes)
+        {
+            await host.DisposeAsync();
+        }
     }
 
-    private async Task<string> ConnectAsync(string? cookie, object? extraOpts = null)
+    private async Task<string> ConnectAsync(string? cookie, object? extraOpts = null, ChatHost? host = null)
     {
         var opts = new JsonObject { ["transports"] = new JsonArray("websocket") };
         if (cookie is not null)
@@ -37,15 +53,16 @@ public sealed class ChatContractTests : IAsyncLifetime
                 opts[k] = v?.DeepClone();
             }
         }
-        return await _node.CallForHandleAsync("sio.connect", new { url = _host.Url, opts });
+        return await _node.CallForHandleAsync("sio.connect", new { url = (host ?? _host).Url, opts });
     }
 
     private static JsonObject JsonSerializerNode(object o) => System.Text.Json.JsonSerializer.SerializeToNode(o)!.AsObject();
 
-    private async Task<string> ConnectAsUserAsync(string name)
+    /// <summary>Logs in on the first node and connects to <paramref name="host"/> (the first node by default).</summary>
+    private async Task<string> ConnectAsUserAsync(string name, ChatHost? host = null)
     {
         var cookie = await _host.LoginAsync(name);
-        var h = await ConnectAsync(cookie);
+        var h = await ConnectAsync(cookie, host: host);
         await _node.NextEventAsync(h, "connect");
         return h;
     }
@@ -128,7 +145,7 @@ public sealed class ChatContractTests : IAsyncLifetime
     public async Task Rooms_are_isolated_and_bad_messages_get_an_error_ack()
     {
         var ann = await ConnectAsUserAsync("Ann");
-        var bob = await ConnectAsUserAsync("Bob");
+        var bob = await ConnectAsUserAsync("Bob", _other);
         var joined = await EmitAsync(ann, "join", "r1");
         Assert.True(joined!["ok"]!.GetValue<bool>());
 
@@ -157,7 +174,7 @@ public sealed class ChatContractTests : IAsyncLifetime
         {
             Assert.True((await EmitAsync(ann, "message", new { room = "history", text = "m" + i }))!["ok"]!.GetValue<bool>());
         }
-        var bob = await ConnectAsUserAsync("Bob");
+        var bob = await ConnectAsUserAsync("Bob", _other);
         var answer = (await EmitAsync(bob, "join", "history"))!;
         var history = answer["history"]!.AsArray();
         Assert.Equal(50, history.Count);
@@ -171,7 +188,7 @@ public sealed class ChatContractTests : IAsyncLifetime
         var cookie = await _host.LoginAsync("<b>Eve</b>");
         var eve = await ConnectAsync(cookie);
         await _node.NextEventAsync(eve, "connect");
-        var ann = await ConnectAsUserAsync("Ann");
+        var ann = await ConnectAsUserAsync("Ann", _other);
         await _node.CallAsync("sio.emit", new { h = eve, @event = "toServer", args = new object[] { "<script>alert(1)</script> & \"hi\"" } });
         foreach (var h in new[] { eve, ann })
         {
@@ -185,7 +202,7 @@ public sealed class ChatContractTests : IAsyncLifetime
     {
         var ann = await ConnectAsUserAsync("Ann");
         Assert.True((await EmitAsync(ann, "join", "p"))!["ok"]!.GetValue<bool>());
-        var bob = await ConnectAsUserAsync("Bob");
+        var bob = await ConnectAsUserAsync("Bob", _other);
         Assert.True((await EmitAsync(bob, "join", "p"))!["ok"]!.GetValue<bool>());
         await WaitForPresence(ann, "p", ["Ann", "Bob"]);
         await _node.CallAsync("sio.disconnect", new { h = bob });
@@ -214,7 +231,7 @@ public sealed class ChatContractTests : IAsyncLifetime
             (await client.PostAsJsonAsync("/login", new { name = "Ann" }).WithTimeout()).EnsureSuccessStatusCode();
             var cookie = "connect.sid=" + cookies.GetCookies(new Uri(_host.Url))["connect.sid"]!.Value;
             var tab1 = await ConnectAsync(cookie);
-            var tab2 = await ConnectAsync(cookie, new { transports = new[] { "polling" } });
+            var tab2 = await ConnectAsync(cookie, new { transports = new[] { "polling" } }, _other);
             await _node.NextEventAsync(tab1, "connect");
             await _node.NextEventAsync(tab2, "connect");
 
@@ -222,8 +239,55 @@ public sealed class ChatContractTests : IAsyncLifetime
 
             Assert.Equal("io server disconnect", (await _node.NextEventAsync(tab1, "disconnect"))!["reason"]!.GetValue<string>());
             Assert.Equal("io server disconnect", (await _node.NextEventAsync(tab2, "disconnect"))!["reason"]!.GetValue<string>());
-            var again = await ConnectAsync(cookie);
+            var again = await ConnectAsync(cookie, host: _other);
             Assert.Equal("unauthorized", (await _node.NextEventAsync(again, "connect_error"))!["message"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task Messages_reach_everyone_in_the_room_sender_included()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        var bob = await ConnectAsUserAsync("Bob", _other);
+        Assert.True((await EmitAsync(bob, "join", "both"))!["ok"]!.GetValue<bool>());
+        Assert.True((await EmitAsync(ann, "join", "both"))!["ok"]!.GetValue<bool>());
+        var ack = await EmitAsync(ann, "message", new { room = "both", text = "to both" });
+        foreach (var h in new[] { ann, bob })
+        {
+            var message = (await _node.NextSocketEventAsync(h, "message"))[0]!;
+            Assert.Equal("to both", message["text"]!.GetValue<string>());
+            Assert.Equal("Ann", message["user"]!.GetValue<string>());
+            Assert.Equal(ack!["id"]!.GetValue<string>(), message["id"]!.GetValue<string>());
+        }
+    }
+}
+
+/// <summary>The contract on one node with the embedded defaults (memory sessions, in-memory adapter and history).</summary>
+public sealed class SingleNodeChatContractTests : ChatContractTests
+{
+    protected override async Task<ChatHost[]> StartNodesAsync() => [await ChatHost.StartAsync()];
+}
+
+/// <summary>
+/// The contract on two nodes started with <c>--redis</c> on one real redis-server: sessions, the Socket.IO adapter
+/// and history all in Redis. A fresh server per test keeps rooms, sessions and history of one test from the next.
+/// </summary>
+public sealed class RedisClusterChatContractTests : ChatContractTests
+{
+    private RedisServer? _redis;
+
+    protected override async Task<ChatHost[]> StartNodesAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        return await ChatHost.StartClusterAsync(_redis.Url, 2);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
         }
     }
 }

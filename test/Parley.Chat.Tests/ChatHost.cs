@@ -37,6 +37,35 @@ public sealed class ChatHost : IAsyncDisposable
         return new ChatHost(app, address);
     }
 
+    /// <summary>
+    /// <paramref name="count"/> nodes of one cluster: the same secret, everything in the Redis at
+    /// <paramref name="redisUrl"/>; returns once every node's adapter sees the others (so a broadcast or a presence
+    /// query made right away reaches all of them).
+    /// </summary>
+    public static async Task<ChatHost[]> StartClusterAsync(string redisUrl, int count)
+    {
+        var nodes = new ChatHost[count];
+        for (var i = 0; i < count; i++)
+        {
+            nodes[i] = await StartAsync("--redis", redisUrl);
+        }
+        foreach (var node in nodes)
+        {
+            await node.WaitForServerCountAsync(count).WithTimeout();
+        }
+        return nodes;
+    }
+
+    /// <summary>Waits until this node's adapter counts <paramref name="count"/> nodes (PUBSUB NUMSUB of its request channel).</summary>
+    private async Task WaitForServerCountAsync(int count)
+    {
+        var adapter = App.Services.GetRequiredService<Parley.ParleyServer>().Sockets.Adapter;
+        while (await adapter.ServerCountAsync() != count)
+        {
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>An HttpClient with its own cookie jar.</summary>
     public (HttpClient Client, CookieContainer Cookies) NewClient()
     {
