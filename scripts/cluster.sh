@@ -49,40 +49,13 @@ done
 
 servers=""
 for p in "${node_ports[@]}"; do servers+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"$'\n'; done
-mkdir -p "$work/nginx-temp"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-temp/body;
-  proxy_temp_path $work/nginx-temp/proxy;
-  fastcgi_temp_path $work/nginx-temp/fastcgi;
-  uwsgi_temp_path $work/nginx-temp/uwsgi;
-  scgi_temp_path $work/nginx-temp/scgi;
-  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
-  map \$http_cookie \$sticky { "~connect\.sid=(?<sid>[^;]+)" \$sid; default \$remote_addr; }
-  upstream chat {
-    hash \$sticky consistent;
-$servers  }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://chat;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection \$connection_upgrade;
-      proxy_set_header Host \$http_host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_read_timeout 120s;
-      proxy_next_upstream error timeout http_502;
-    }
-  }
-}
-CONF
-nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
+mkdir -p "$work/temp"
+conf=$(<scripts/cluster/nginx.conf)
+conf=${conf//\{\{WORK\}\}/$work}
+conf=${conf//\{\{PORT\}\}/$port}
+conf=${conf//\{\{SERVERS\}\}/$servers}
+printf '%s\n' "$conf" > "$work/nginx.conf"
+nginx -p "$work" -c "$work/nginx.conf" &
 pids+=($!)
 
 for p in "${node_ports[@]}"; do
