@@ -5,7 +5,8 @@ namespace Parley.Chat.Tests;
 
 /// <summary>
 /// The chat as people use it: Debian's headless Chromium (/usr/bin/chromium, installed by test.sh) driven by
-/// Playwright. Playwright never downloads a browser here.
+/// Playwright (which never downloads a browser here), on two nodes of a cluster sharing a real Redis. Ann uses the
+/// first node and Bob the second, so what they see of each other crossed Redis.
 /// </summary>
 public sealed class ChatBrowserTests : IAsyncLifetime
 {
@@ -15,36 +16,58 @@ public sealed class ChatBrowserTests : IAsyncLifetime
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
     ];
 
-    private ChatHost _host = null!;
-    private IPlaywright _playwright = null!;
+    private RedisServer? _redis;
+    private ChatHost[] _nodes = [];
+    private IPlaywright? _playwright;
     private IBrowser _browser = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await ChatHost.StartAsync();
-        _playwright = await Playwright.CreateAsync().WithTimeout();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        // xunit does not call DisposeAsync when InitializeAsync throws: stop what did start (redis-server is a process).
+        try
         {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = s_chromiumArgs,
-            Timeout = 30_000,
-        }).WithTimeout(TimeSpan.FromSeconds(40));
+            _redis = await RedisServer.StartAsync();
+            _nodes = await ChatHost.StartClusterAsync(_redis.Url, 2);
+            _playwright = await Playwright.CreateAsync().WithTimeout();
+            _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = s_chromiumArgs,
+                Timeout = 30_000,
+            }).WithTimeout(TimeSpan.FromSeconds(40));
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await _browser.CloseAsync().WithTimeout();
-        _playwright.Dispose();
-        await _host.DisposeAsync();
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync().WithTimeout();
+        }
+        _playwright?.Dispose();
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
     }
 
-    private async Task<IPage> LoginAsync(string name, IBrowserContext? context = null, ViewportSize? viewport = null)
+    /// <summary>Opens a new browser (context) on node <paramref name="node"/> and logs in there.</summary>
+    private async Task<IPage> LoginAsync(string name, int node = 0, ViewportSize? viewport = null)
     {
-        context ??= await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? new ViewportSize { Width = 1100, Height = 800 } });
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? new ViewportSize { Width = 1100, Height = 800 } });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(_host.Url + "/").WithTimeout();
+        await page.GotoAsync(_nodes[node].Url + "/").WithTimeout();
         await page.FillAsync("form#login input[name=name]", name).WithTimeout();
         await page.ClickAsync("form#login button[type=submit]").WithTimeout();
         await page.WaitForSelectorAsync("#status.connected").WithTimeout();
@@ -64,7 +87,7 @@ public sealed class ChatBrowserTests : IAsyncLifetime
     public async Task Two_people_log_in_see_each_other_and_chat()
     {
         var ann = await LoginAsync("Ann");
-        var bob = await LoginAsync("Bob", viewport: new ViewportSize { Width = 390, Height = 844 });
+        var bob = await LoginAsync("Bob", node: 1, viewport: new ViewportSize { Width = 390, Height = 844 });
 
         await ann.Locator("#presence li", new PageLocatorOptions { HasTextString = "Bob" }).WaitForAsync().WithTimeout();
         await bob.Locator("#presence li", new PageLocatorOptions { HasTextString = "Ann" }).WaitForAsync().WithTimeout();
@@ -90,7 +113,7 @@ public sealed class ChatBrowserTests : IAsyncLifetime
     public async Task A_message_containing_html_shows_as_text_and_runs_nothing()
     {
         var ann = await LoginAsync("Ann");
-        var bob = await LoginAsync("<i>Bob</i>");
+        var bob = await LoginAsync("<i>Bob</i>", node: 1);
         const string attack = "<img src=x onerror=\"window.__pwned=1\"><b>bold</b><script>window.__pwned=2</script>";
         await SendAsync(bob, attack);
         await WaitForMessageAsync(ann, "bold");
@@ -115,9 +138,10 @@ public sealed class ChatBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Logout_in_one_tab_disconnects_the_other()
     {
+        // Cookies are per host, not per port: the second tab, on the other node, carries the same session.
         var first = await LoginAsync("Ann");
         var second = await first.Context.NewPageAsync();
-        await second.GotoAsync(_host.Url + "/").WithTimeout();
+        await second.GotoAsync(_nodes[1].Url + "/").WithTimeout();
         await second.WaitForSelectorAsync("#status.connected").WithTimeout();
 
         await first.ClickAsync("form#logout button").WithTimeout();
