@@ -149,4 +149,23 @@ public sealed class ChatBrowserTests : IAsyncLifetime
         // The other tab's socket is disconnected by the server; the page notices and goes back to the login form.
         await second.WaitForSelectorAsync("form#login", new PageWaitForSelectorOptions { Timeout = 15_000 }).WithTimeout();
     }
+
+    [Fact]
+    public async Task The_page_shows_reconnecting_while_its_node_is_down_and_carries_on_after()
+    {
+        var ann = await LoginAsync("Ann");
+        var bob = await LoginAsync("Bob", node: 1);
+        var port = new Uri(_nodes[1].Url).Port;
+
+        await _nodes[1].DisposeAsync();
+        await bob.WaitForSelectorAsync("#status.reconnecting").WithTimeout();
+        Assert.Equal("reconnecting…", await bob.Locator("#status").TextContentAsync().WithTimeout());
+
+        // The node comes back on the same address; Bob's page reconnects by itself, still logged in (his session
+        // is in Redis), and the conversation goes on across the nodes.
+        _nodes[1] = await ChatHost.StartAsync("--redis", _redis!.Url, "--urls", $"http://127.0.0.1:{port}");
+        await bob.WaitForSelectorAsync("#status.connected", new PageWaitForSelectorOptions { Timeout = 20_000 }).WithTimeout();
+        await SendAsync(bob, "back again");
+        await WaitForMessageAsync(ann, "back again");
+    }
 }
