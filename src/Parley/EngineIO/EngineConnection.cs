@@ -104,12 +104,36 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose queue grows
-    /// past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
+    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose queue would
+    /// grow past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
     /// </summary>
     public bool Send(EnginePacket packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
+        return Enqueue(new ReadOnlySpan<EnginePacket>(in packet));
+    }
+
+    /// <summary>
+    /// Queues several packets at once, in order and with nothing from another sender between them (a Socket.IO
+    /// packet and its binary attachments: the client's decoder fails if another text packet splits them).
+    /// </summary>
+    public bool Send(ReadOnlySpan<EnginePacket> packets)
+    {
+        foreach (var packet in packets)
+        {
+            ArgumentNullException.ThrowIfNull(packet, nameof(packets));
+        }
+        return Enqueue(packets);
+    }
+
+    /// <summary>Adds packets to the queue under one lock section with one limit check, so they are never split.</summary>
+    private bool Enqueue(ReadOnlySpan<EnginePacket> packets)
+    {
+        long bytes = 0;
+        foreach (var packet in packets)
+        {
+            bytes += packet.Length;
+        }
         TaskCompletionSource? signal = null;
         bool overflow;
         lock (_lock)
@@ -118,11 +142,11 @@ public sealed partial class EngineConnection
             {
                 return false;
             }
-            _outbox.Add(packet);
-            _outboxBytes += packet.Length;
-            overflow = _outboxBytes > _options.MaxOutgoingBufferSize;
+            overflow = _outboxBytes + bytes > _options.MaxOutgoingBufferSize;
             if (!overflow)
             {
+                _outbox.AddRange(packets);
+                _outboxBytes += bytes;
                 signal = _outboxSignal;
                 _outboxSignal = null;
             }
@@ -134,19 +158,6 @@ public sealed partial class EngineConnection
             return false;
         }
         signal?.TrySetResult();
-        return true;
-    }
-
-    /// <summary>Queues several packets at once, in order (a Socket.IO packet and its binary attachments).</summary>
-    public bool Send(ReadOnlySpan<EnginePacket> packets)
-    {
-        foreach (var packet in packets)
-        {
-            if (!Send(packet))
-            {
-                return false;
-            }
-        }
         return true;
     }
 
