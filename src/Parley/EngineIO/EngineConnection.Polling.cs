@@ -58,11 +58,15 @@ public sealed partial class EngineConnection
                     else
                     {
                         packets = TakeOutbox();
-                        if (_closing)
+                        if (packets is null && _closing)
                         {
-                            // The last packets of a graceful close go out with the close packet (alone when
-                            // nothing was queued: the server closed while no poll was pending).
-                            (packets ??= []).Add(EnginePacket.Close);
+                            // A graceful close sends what was queued first and the close packet alone on the next
+                            // GET, as engine.io does (socket.ts close waits for "drain"; polling.ts doClose sets
+                            // shouldClose for the next poll). In one payload the official client would handle the
+                            // close before the packets ahead of it: engine.io-client closes while decoding the
+                            // payload, socket.io-client delivers decoded packets on the next tick, so a DISCONNECT
+                            // in the same payload was lost and sockets saw "transport close".
+                            packets = [EnginePacket.Close];
                             closeAfterWrite = true;
                         }
                         else if (packets is null)
