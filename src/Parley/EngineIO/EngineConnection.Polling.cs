@@ -40,6 +40,7 @@ public sealed partial class EngineConnection
             {
                 List<EnginePacket>? packets = null;
                 Task? wait = null;
+                long taken = 0;
                 var closeAfterWrite = false;
                 lock (_lock)
                 {
@@ -53,11 +54,11 @@ public sealed partial class EngineConnection
                     {
                         // The client is moving to WebSocket: end the poll so it can commit the upgrade
                         // (socket.ts _maybeUpgrade sends noops to a writable polling transport).
-                        packets = TakeOutbox() ?? [EnginePacket.Noop];
+                        packets = TakeOutbox(out taken) ?? [EnginePacket.Noop];
                     }
                     else
                     {
-                        packets = TakeOutbox();
+                        packets = TakeOutbox(out taken);
                         if (packets is null && _closing)
                         {
                             // A graceful close sends what was queued first and the close packet alone on the next
@@ -78,6 +79,7 @@ public sealed partial class EngineConnection
                 if (packets is not null)
                 {
                     await WritePayloadAsync(context, packets);
+                    Written(taken);
                     if (closeAfterWrite)
                     {
                         OnClose(EngineCloseReasons.ForcedClose);

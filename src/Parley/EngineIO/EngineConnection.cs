@@ -21,6 +21,7 @@ public sealed partial class EngineConnection
     private readonly Lock _receiveLock = new();
     private List<EnginePacket> _outbox = [];
     private long _outboxBytes;
+    private long _writingBytes;
     private TaskCompletionSource? _outboxSignal;
     private EngineConnectionState _state = EngineConnectionState.Open;
     private ITimer? _pingIntervalTimer;
@@ -104,8 +105,8 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose queue would
-    /// grow past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
+    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose buffered
+    /// bytes would grow past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
     /// </summary>
     public bool Send(EnginePacket packet)
     {
@@ -126,7 +127,11 @@ public sealed partial class EngineConnection
         return Enqueue(packets);
     }
 
-    /// <summary>Adds packets to the queue under one lock section with one limit check, so they are never split.</summary>
+    /// <summary>
+    /// Adds packets to the queue under one lock section with one limit check, so they are never split. The limit
+    /// counts what is queued and what a transport has taken but not written yet (<see cref="_writingBytes"/>): a
+    /// writer stuck on a stalled client still holds its batch, and that memory is this connection's too.
+    /// </summary>
     private bool Enqueue(ReadOnlySpan<EnginePacket> packets)
     {
         long bytes = 0;
@@ -142,7 +147,7 @@ public sealed partial class EngineConnection
             {
                 return false;
             }
-            overflow = _outboxBytes + bytes > _options.MaxOutgoingBufferSize;
+            overflow = _outboxBytes + _writingBytes + bytes > _options.MaxOutgoingBufferSize;
             if (!overflow)
             {
                 _outbox.AddRange(packets);
@@ -218,6 +223,7 @@ public sealed partial class EngineConnection
             _finalPollPacket = reason == EngineCloseReasons.TransportClose ? EnginePacket.Noop : EnginePacket.Close;
             _outbox = [];
             _outboxBytes = 0;
+            _writingBytes = 0;
             signal = _outboxSignal;
             _outboxSignal = null;
             ws = _ws;
@@ -278,17 +284,35 @@ public sealed partial class EngineConnection
         _server.Remove(this);
     }
 
-    /// <summary>Takes everything queued; null when nothing is.</summary>
-    private List<EnginePacket>? TakeOutbox()
+    /// <summary>
+    /// Takes everything queued; null when nothing is. Call under the lock. The bytes taken stay counted against the
+    /// limit until the transport reports them written with <see cref="Written"/>.
+    /// </summary>
+    private List<EnginePacket>? TakeOutbox(out long bytes)
     {
+        bytes = _outboxBytes;
         if (_outbox.Count == 0)
         {
             return null;
         }
         var packets = _outbox;
         _outbox = [];
+        _writingBytes += _outboxBytes;
         _outboxBytes = 0;
         return packets;
+    }
+
+    /// <summary>A transport has written <paramref name="bytes"/> it took with <see cref="TakeOutbox"/>.</summary>
+    private void Written(long bytes)
+    {
+        lock (_lock)
+        {
+            // OnClose zeroes the counters; a write finishing after it has nothing left to give back.
+            if (_state == EngineConnectionState.Open)
+            {
+                _writingBytes -= bytes;
+            }
+        }
     }
 
     /// <summary>A task that completes when something is queued or the state changes. Call under the lock.</summary>
