@@ -165,9 +165,12 @@ public sealed partial class EngineConnection
             context.Response.ContentLength = 2;
             await context.Response.Body.WriteAsync("ok"u8.ToArray(), context.RequestAborted);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
         {
-            // "data request connection closed prematurely"
+            // The client reset the connection or ended the body short of its Content-Length (Kestrel throws
+            // ConnectionResetException or BadHttpRequestException, both IOExceptions): polling.ts onDataRequest,
+            // "data request connection closed prematurely", closes the session as a transport error.
+            EngineLog.TransportFailed(_logger, Id, "data request connection closed prematurely: " + ex.Message);
             OnClose(EngineCloseReasons.TransportError);
         }
         finally
