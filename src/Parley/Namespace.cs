@@ -47,6 +47,15 @@ public class Namespace
 
     internal long NextAckId() => Interlocked.Increment(ref _ackIds) - 1;
 
+    /// <summary>Drops the pending acks a broadcast registered with <paramref name="callback"/> on this node's sockets.</summary>
+    internal void CancelAcks(Action<EventArgument[]?> callback)
+    {
+        foreach (var socket in SocketsById.Values)
+        {
+            socket.CancelAcks(callback);
+        }
+    }
+
     /// <summary>
     /// Adds a connection middleware (socket.io <c>nsp.use</c>): it runs before the socket connects and calls
     /// <c>next</c> to let it in; throwing (a <see cref="ParleyConnectionRefusedException"/> carries data) sends
