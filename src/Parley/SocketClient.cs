@@ -45,7 +45,9 @@ internal sealed class SocketClient
 
     private void OnConnectTimeout()
     {
-        if (_sockets.IsEmpty && _connecting.IsEmpty)
+        // client.ts: closes when no namespace is joined yet, even while a middleware is still deciding (a
+        // middleware that never calls next must not keep the connection open for ever).
+        if (_sockets.IsEmpty)
         {
             SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
             Connection.Close();

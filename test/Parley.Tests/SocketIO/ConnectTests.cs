@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Parley.Testing;
+
+namespace Parley.Tests.SocketIO;
+
+/// <summary>
+/// Joining namespaces with the official socket.io-client: dynamic namespaces, connection middleware, refusals and
+/// failures (every one answered with connect_error), connectTimeout, and the order of the CONNECT ack and the
+/// connection handlers.
+/// </summary>
+public sealed partial class ConnectTests : IAsyncLifetime
+{
+    private SioHost? _host;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+    }
+
+    private async Task<SioHost> StartAsync(Action<ParleyServer> configure, Action<ParleyOptions>? options = null) =>
+        _host = await SioHost.StartAsync(configure, options);
+
+    /// <summary>Starts a client on <paramref name="nsp"/> without waiting for the outcome.</summary>
+    private static Task<string> OpenAsync(SioHost host, string nsp, JsonObject? opts = null, object? emitOnConnect = null) =>
+        host.Driver.CallForHandleAsync("sio.connect", new { url = host.Url + nsp, opts = opts ?? new JsonObject { ["transports"] = new JsonArray("websocket") }, emitOnConnect });
+
+    private static async Task<(string Message, JsonNode? Data)> ConnectErrorAsync(SioHost host, string h, TimeSpan? timeout = null)
+    {
+        var error = await host.Driver.NextEventAsync(h, "connect_error", timeout);
+        return (error!["message"]!.GetValue<string>(), error["data"]);
+    }
+
+    public static TheoryData<string> Transports => new() { "polling", "websocket" };
+
+    private static JsonObject TransportOpts(string transport) => new() { ["transports"] = new JsonArray(transport) };
+
+    private sealed class Unserializable
+    {
+        public string Value => throw new InvalidOperationException("this getter always fails");
+    }
+
+    [Fact]
+    public async Task ConnectTimeout_closes_a_connection_that_joins_no_namespace_even_while_a_middleware_is_pending()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var host = await StartAsync(
+            io => io.Of("/slow").Use(async (_, next) =>
+            {
+                await release.Task;
+                await next();
+            }),
+            o => o.ConnectTimeout = TimeSpan.FromMilliseconds(1000));
+        try
+        {
+            // A middleware that has not decided yet does not keep the connection open.
+            var h = await OpenAsync(host, "/slow");
+            var disconnect = await host.Driver.NextEventAsync(h, "disconnect", TimeSpan.FromSeconds(10));
+            Assert.Equal("transport close", disconnect!["reason"]!.GetValue<string>());
+            await TestTimeouts.Eventually(() => TestLog.Contains("no namespace joined within connectTimeout"));
+
+            // A bare Engine.IO connection that never sends CONNECT is closed too.
+            var e = await host.Driver.CallForHandleAsync("eio.open", new { url = host.Url + "/socket.io/", opts = new { transports = new[] { "websocket" }, path = "/socket.io" } });
+            var sid = (await host.Driver.NextEventAsync(e, "open"))!["id"]!.GetValue<string>();
+            Assert.Equal("transport close", (await host.Driver.NextEventAsync(e, "close", TimeSpan.FromSeconds(10)))!["reason"]!.GetValue<string>());
+            Assert.DoesNotContain(host.Io.Engine.Connections, c => c.Id == sid);
+
+            // A client that joins in time stays connected past the timeout.
+            var c = await host.ConnectAsync("websocket");
+            await Task.Delay(1500);
+            Assert.True(c.Socket.Connected);
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [GeneratedRegex("^40\\{\"sid\":\"[^\"]+\"\\}$")]
+    private static partial Regex ConnectAck();
+}
