@@ -213,9 +213,8 @@ public class Namespace
         }
         catch (Exception ex)
         {
-            var data = ex is ParleyConnectionRefusedException refused ? ParleyConnectionRefusedException.ToJson(refused.Data, Server.WireOptions) : null;
             SocketLog.MiddlewareRefused(Server.Logger, client.Connection.Id, Name, ex.Message);
-            client.SendConnectError(Name, ex.Message, data);
+            client.SendConnectError(Name, ex.Message, RefusalData(ex, client.Connection.Id));
             return null;
         }
         if (client.Connection.State != EngineIO.EngineConnectionState.Open)
@@ -226,6 +225,27 @@ public class Namespace
         socket.OnConnected();
         client.Send(ConnectFrame(socket.Id));
         return socket;
+    }
+
+    /// <summary>
+    /// The <c>data</c> of a refusal as JSON. Data that cannot be serialized is logged and left out: the client
+    /// still gets the refusal and its message.
+    /// </summary>
+    private JsonElement? RefusalData(Exception ex, string sid)
+    {
+        if (ex is not ParleyConnectionRefusedException refused)
+        {
+            return null;
+        }
+        try
+        {
+            return ParleyConnectionRefusedException.ToJson(refused.Data, Server.WireOptions);
+        }
+        catch (Exception dataException)
+        {
+            SocketLog.RefusalDataFailed(Server.Logger, sid, Name, dataException);
+            return null;
+        }
     }
 
     private static async Task<bool> RunMiddlewaresAsync(ParleySocket socket, Func<ParleySocket, Func<Task>, Task>[] middlewares, int index)

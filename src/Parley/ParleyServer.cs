@@ -82,12 +82,21 @@ public sealed class ParleyServer : IAsyncDisposable
         return nsp;
     }
 
-    /// <summary>A dynamic namespace: any name matching <paramref name="pattern"/> gets a child namespace.</summary>
+    /// <summary>
+    /// A dynamic namespace: any name matching <paramref name="pattern"/> gets a child namespace. A pattern without
+    /// a match timeout gets <see cref="NamespaceMatchTimeout"/>: names come from clients, and a backtracking pattern
+    /// must not let one CONNECT hold a thread for minutes. A match that times out answers that client with a
+    /// connect_error.
+    /// </summary>
     public ParentNamespace Of(Regex pattern)
     {
         ArgumentNullException.ThrowIfNull(pattern);
-        return AddParent(pattern.ToString(), (name, _) => ValueTask.FromResult(pattern.IsMatch(name)));
+        var matcher = pattern.MatchTimeout == Regex.InfiniteMatchTimeout ? new Regex(pattern.ToString(), pattern.Options, NamespaceMatchTimeout) : pattern;
+        return AddParent(pattern.ToString(), (name, _) => ValueTask.FromResult(matcher.IsMatch(name)));
     }
+
+    /// <summary>The match timeout given to dynamic-namespace patterns that have none (1 s).</summary>
+    public static readonly TimeSpan NamespaceMatchTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>A dynamic namespace: any name (with the CONNECT auth) the predicate accepts gets a child namespace.</summary>
     public ParentNamespace Of(Func<string, JsonElement?, ValueTask<bool>> predicate)

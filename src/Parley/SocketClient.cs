@@ -104,6 +104,10 @@ internal sealed class SocketClient
         socket.OnPacket(packet);
     }
 
+    /// <summary>
+    /// Joins a namespace: resolves it (dynamic namespaces run their matcher), runs its middlewares, then connects
+    /// the socket. Whatever fails is logged and answered with a CONNECT_ERROR: the client is never left waiting.
+    /// </summary>
     private async Task ConnectAsync(string name, JsonElement? auth)
     {
         try
@@ -122,6 +126,11 @@ internal sealed class SocketClient
                 _connectTimer.Dispose();
                 nsp.OnSocketConnected(socket);
             }
+        }
+        catch (Exception ex)
+        {
+            SocketLog.ConnectFailed(_server.Logger, Connection.Id, name, ex);
+            SendConnectError(name, "server error", null);
         }
         finally
         {

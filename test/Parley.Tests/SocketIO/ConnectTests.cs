@@ -46,6 +46,38 @@ public sealed partial class ConnectTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failures_while_joining_are_logged_and_answered_with_connect_error()
+    {
+        var host = await StartAsync(io =>
+        {
+            io.Of((name, _) => name == "/throws" ? throw new InvalidOperationException("predicate failed") : ValueTask.FromResult(false));
+            // Catastrophic backtracking on "/aaaa…ab": without a match timeout this holds a thread for minutes.
+            io.Of(new Regex("^/(a+)+$"));
+            io.Of("/bad-data").Use((_, _) => throw new ParleyConnectionRefusedException("refused", new Unserializable()));
+        });
+
+        var h = await OpenAsync(host, "/throws");
+        Assert.Equal("server error", (await ConnectErrorAsync(host, h)).Message);
+        await TestTimeouts.Eventually(() => TestLog.Contains("joining namespace /throws failed"));
+
+        var slow = "/" + new string('a', 40) + "b";
+        h = await OpenAsync(host, slow);
+        Assert.Equal("server error", (await ConnectErrorAsync(host, h, TimeSpan.FromSeconds(10))).Message);
+        Assert.Contains(TestLog.Provider.Entries, e => e.Message.Contains("joining namespace " + slow + " failed", StringComparison.Ordinal) && e.Exception is RegexMatchTimeoutException);
+
+        // Refusal data that cannot be serialized is left out; the refusal and its message still arrive.
+        h = await OpenAsync(host, "/bad-data");
+        var (message, data) = await ConnectErrorAsync(host, h);
+        Assert.Equal("refused", message);
+        Assert.Null(data);
+        await TestTimeouts.Eventually(() => TestLog.Contains("refusal by a middleware of /bad-data could not be serialized"));
+
+        // The connection is still usable for a namespace that works.
+        var c = await host.ConnectAsync("websocket");
+        Assert.True(c.Socket.Connected);
+    }
+
+    [Fact]
     public async Task ConnectTimeout_closes_a_connection_that_joins_no_namespace_even_while_a_middleware_is_pending()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
