@@ -198,8 +198,11 @@ public class Namespace
 
     // ---- connecting sockets ----
 
-    /// <summary>Runs the middlewares and creates the socket; null when refused (the client has been told).</summary>
-    internal async Task<ParleySocket?> AddAsync(SocketClient client, JsonElement? auth)
+    /// <summary>
+    /// Creates a socket for the client and runs the middlewares; returns the socket to connect, or null when a
+    /// middleware refused it (the client has been told) or never called next.
+    /// </summary>
+    internal async Task<ParleySocket?> AuthorizeAsync(SocketClient client, JsonElement? auth)
     {
         var socket = new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), new SocketHandshake(client.Connection.Handshake, auth));
         var middlewares = Parent is null ? _middlewares : [.. Parent.Middlewares, .. _middlewares];
@@ -217,13 +220,6 @@ public class Namespace
             client.SendConnectError(Name, ex.Message, RefusalData(ex, client.Connection.Id));
             return null;
         }
-        if (client.Connection.State != EngineIO.EngineConnectionState.Open)
-        {
-            return null;
-        }
-        SocketsById[socket.Id] = socket;
-        socket.OnConnected();
-        client.Send(ConnectFrame(socket.Id));
         return socket;
     }
 
@@ -248,6 +244,13 @@ public class Namespace
         }
     }
 
+    /// <summary>Makes a socket that passed the middlewares a member of the namespace and of its own room.</summary>
+    internal void Add(ParleySocket socket)
+    {
+        SocketsById[socket.Id] = socket;
+        socket.OnConnected();
+    }
+
     private static async Task<bool> RunMiddlewaresAsync(ParleySocket socket, Func<ParleySocket, Func<Task>, Task>[] middlewares, int index)
     {
         if (index == middlewares.Length)
@@ -260,7 +263,7 @@ public class Namespace
     }
 
     /// <summary><c>40[/nsp,]{"sid":"…"}</c> (socket.ts _onconnect; no <c>pid</c> without connection-state recovery).</summary>
-    private EnginePacket ConnectFrame(string socketId)
+    internal EnginePacket ConnectFrame(string socketId)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(48 + Name.Length);
         buffer.Write("4"u8);

@@ -119,12 +119,10 @@ internal sealed class SocketClient
                 SendConnectError(name, "Invalid namespace", null);
                 return;
             }
-            var socket = await nsp.AddAsync(this, auth);
+            var socket = await nsp.AuthorizeAsync(this, auth);
             if (socket is not null)
             {
-                _sockets[name] = socket;
-                _connectTimer.Dispose();
-                nsp.OnSocketConnected(socket);
+                Connect(nsp, socket);
             }
         }
         catch (Exception ex)
@@ -135,6 +133,36 @@ internal sealed class SocketClient
         finally
         {
             _connecting.TryRemove(name, out _);
+        }
+    }
+
+    /// <summary>
+    /// Registers the socket, sends the CONNECT ack and runs the connection handlers (up to their first await), in
+    /// socket.io's order (namespace.ts _doConnect, socket.ts _onconnect): emits of the handlers follow the ack.
+    /// It all happens under the connection's receive lock, so the client's first packets after the ack (read on
+    /// another thread when a middleware or matcher went async) wait until the handlers have registered theirs; in
+    /// Node a single thread gives the same guarantee.
+    /// </summary>
+    private void Connect(Namespace nsp, ParleySocket socket)
+    {
+        lock (Connection.ReceiveLock)
+        {
+            if (Connection.State != EngineConnectionState.Open)
+            {
+                return;
+            }
+            nsp.Add(socket);
+            _sockets[nsp.Name] = socket;
+            _connectTimer.Dispose();
+            if (Connection.State != EngineConnectionState.Open)
+            {
+                // The connection closed while the socket was being added, perhaps after OnClose had looked at
+                // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.
+                socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
+                return;
+            }
+            Send(nsp.ConnectFrame(socket.Id));
+            nsp.OnSocketConnected(socket);
         }
     }
 

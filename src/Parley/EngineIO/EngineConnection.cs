@@ -80,6 +80,12 @@ public sealed partial class EngineConnection
         }
     }
 
+    /// <summary>
+    /// Held while a message is delivered to <see cref="MessageReceived"/>. The layer above takes it to finish work
+    /// that the client's next messages must not overtake (a namespace connection and its handlers).
+    /// </summary>
+    internal Lock ReceiveLock => _receiveLock;
+
     /// <summary>Receives the client's messages (set before the connection's first message is read).</summary>
     public EngineMessageHandler? MessageReceived { get; set; }
 

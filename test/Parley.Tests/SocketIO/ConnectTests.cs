@@ -113,6 +113,60 @@ public sealed partial class ConnectTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task The_first_event_after_connect_finds_the_handlers_registered_by_a_connection_handler(string transport)
+    {
+        // A middleware that goes async finishes the connection off the client's receive path, on another thread
+        // than the one that will read the client's first event. The connection handler's synchronous part is slow.
+        var host = await StartAsync(io =>
+        {
+            io.Use(async (_, next) =>
+            {
+                await Task.Delay(20);
+                await next();
+            });
+            io.OnConnection(socket =>
+            {
+                Thread.Sleep(300);
+                socket.On("first", e => socket.EmitAsync("first-seen", e.Get<int>(0)));
+                socket.EmitAsync("welcome");
+            });
+        });
+        var h = await host.Driver.CallForHandleAsync("sio.connect", new
+        {
+            url = host.Url,
+            opts = TransportOpts(transport),
+            emitOnConnect = new { @event = "first", args = new[] { 5 } },
+        });
+        Assert.Equal(5, (await host.Driver.NextSocketEventAsync(h, "first-seen"))[0]!.GetValue<int>());
+    }
+
     [GeneratedRegex("^40\\{\"sid\":\"[^\"]+\"\\}$")]
     private static partial Regex ConnectAck();
+
+    [Fact]
+    public async Task The_CONNECT_ack_goes_out_before_what_the_connection_handlers_emit()
+    {
+        // socket.io-client buffers events that arrive before the ack, so this is checked on the raw wire.
+        var host = await StartAsync(io => io.OnConnection(socket => socket.EmitAsync("welcome", socket.Id)));
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        await ws.ConnectAsync(new Uri(host.Url.Replace("http://", "ws://", StringComparison.Ordinal) + "/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).WithTimeout();
+        async Task<string> NextAsync()
+        {
+            var buffer = new byte[4096];
+            string text;
+            do
+            {
+                var result = await ws.ReceiveAsync(buffer, CancellationToken.None).WithTimeout();
+                text = System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+            }
+            while (text == "2"); // a heartbeat may come in between
+            return text;
+        }
+        Assert.StartsWith("0{", await NextAsync(), StringComparison.Ordinal);
+        await ws.SendAsync("40"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).WithTimeout();
+        Assert.Matches(ConnectAck(), await NextAsync());
+        Assert.StartsWith("42[\"welcome\",", await NextAsync(), StringComparison.Ordinal);
+    }
 }
