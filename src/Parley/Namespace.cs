@@ -128,8 +128,8 @@ public class Namespace
     /// <summary>A broadcast whose acknowledgements time out.</summary>
     public BroadcastOperator Timeout(TimeSpan timeout) => new BroadcastOperator(this).Timeout(timeout);
 
-    /// <summary>Emits to every socket of the namespace.</summary>
-    public Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
+    /// <summary>Emits to every socket of the namespace (of every child namespace, for a dynamic one).</summary>
+    public virtual Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
 
     /// <summary>Every socket of the namespace, on every node.</summary>
     public Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => new BroadcastOperator(this).FetchSocketsAsync();
@@ -349,8 +349,8 @@ public sealed class ParentNamespace : Namespace
         Server.UnregisterChild(child);
     }
 
-    /// <summary>Emits to every child namespace.</summary>
-    public new async Task EmitAsync(string eventName, params object?[] args)
+    /// <summary>Emits to every child namespace (an override, so calls through a <see cref="Namespace"/> reach them too).</summary>
+    public override async Task EmitAsync(string eventName, params object?[] args)
     {
         foreach (var child in _children.Values)
         {

@@ -38,6 +38,52 @@ public sealed partial class ConnectTests : IAsyncLifetime
 
     public static TheoryData<string> Transports => new() { "polling", "websocket" };
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Dynamic_namespaces_by_regex_and_predicate_get_children_with_the_parents_middleware_and_handlers(string transport)
+    {
+        ParentNamespace byRegex = null!;
+        ParentNamespace byPredicate = null!;
+        var host = await StartAsync(io =>
+        {
+            byRegex = io.Of(new Regex(@"^/room-\d+$"));
+            byRegex.Use(async (socket, next) =>
+            {
+                socket.Data["checked"] = socket.Namespace.Name;
+                await next();
+            });
+            byRegex.OnConnection(socket => socket.On("where", e => e.AckAsync(socket.Namespace.Name, socket.Data["checked"])));
+            // The predicate sees the CONNECT auth: only clients with the right token get a namespace.
+            byPredicate = io.Of((name, auth) => ValueTask.FromResult(name.StartsWith("/team-", StringComparison.Ordinal) &&
+                auth is { } a && a.TryGetProperty("token", out var token) && token.GetString() == "t"));
+            byPredicate.OnConnection(socket => socket.On("where", e => e.AckAsync(socket.Namespace.Name)));
+        });
+
+        var room7 = await host.ConnectAsync(transport, path: "/room-7");
+        var room8 = await host.ConnectAsync(transport, path: "/room-8");
+        Assert.Equal("/room-7", (await room7.EmitWithAckAsync("where", []))!.GetValue<string>());
+        var answer = await host.Driver.CallAsync("sio.emit", new { h = room8.H, @event = "where", args = Array.Empty<object>(), ack = true });
+        Assert.Equal("/room-8", answer!.GetValue<string>());
+        Assert.Same(byRegex, room7.Socket.Namespace.Parent);
+        Assert.Equal(new[] { "/room-7", "/room-8" }, byRegex.Children.Select(c => c.Name).Order());
+
+        var team = await host.ConnectAsync(transport, new JsonObject { ["auth"] = new JsonObject { ["token"] = "t" } }, "/team-a");
+        Assert.Equal("/team-a", (await team.EmitWithAckAsync("where", []))!.GetValue<string>());
+        Assert.Same(byPredicate, team.Socket.Namespace.Parent);
+
+        // A name no parent matches, and a predicate that says no, are both "Invalid namespace".
+        var opts = TransportOpts(transport);
+        Assert.Equal("Invalid namespace", (await ConnectErrorAsync(host, await OpenAsync(host, "/room-x", opts))).Message);
+        opts["auth"] = new JsonObject { ["token"] = "wrong" };
+        Assert.Equal("Invalid namespace", (await ConnectErrorAsync(host, await OpenAsync(host, "/team-b", opts))).Message);
+
+        // An emit on the parent reaches every child, also through a Namespace reference (a virtual call).
+        Namespace asNamespace = byRegex;
+        await asNamespace.EmitAsync("to-children", 1).WithTimeout();
+        Assert.Equal(1, (await room7.NextAsync("to-children"))[0]!.GetValue<int>());
+        Assert.Equal(1, (await room8.NextAsync("to-children"))[0]!.GetValue<int>());
+    }
+
     private static JsonObject TransportOpts(string transport) => new() { ["transports"] = new JsonArray(transport) };
 
     private sealed class Unserializable
