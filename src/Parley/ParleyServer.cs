@@ -18,6 +18,7 @@ public sealed class ParleyServer : IAsyncDisposable
     private ParentNamespace[] _parents = [];
     private readonly Func<Namespace, ParleyAdapter> _adapterFactory;
     private EngineServer? _engine;
+    private int _disposed;
 
     /// <summary>Creates a server; normally done by <c>AddParley</c>.</summary>
     public ParleyServer(ParleyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, Func<Namespace, ParleyAdapter>? adapterFactory = null)
@@ -253,9 +254,14 @@ public sealed class ParleyServer : IAsyncDisposable
         return _engine;
     }
 
-    /// <summary>Disconnects every socket (reason <c>server shutting down</c>) and stops the adapters.</summary>
+    /// <summary>Disconnects every socket (reason <c>server shutting down</c>) and stops the adapters; once.</summary>
     public async ValueTask DisposeAsync()
     {
+        // The host stops the server, then the container disposes the singleton: the second call has nothing to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         foreach (var nsp in _namespaces.Values)
         {
             foreach (var socket in nsp.SocketsById.Values)
