@@ -86,6 +86,28 @@ public sealed partial class ConnectTests : IAsyncLifetime
 
     private static JsonObject TransportOpts(string transport) => new() { ["transports"] = new JsonArray(transport) };
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_middleware_refusal_reaches_connect_error_with_its_message_and_data(string transport)
+    {
+        var host = await StartAsync(io =>
+        {
+            io.Of("/private").Use((socket, next) =>
+                throw new ParleyConnectionRefusedException("not allowed", new { code = 42, reasons = new[] { "no token" }, bin = (string?)null }));
+            io.Of("/plain").Use((_, _) => throw new InvalidOperationException("plain failure"));
+        });
+        var (message, data) = await ConnectErrorAsync(host, await OpenAsync(host, "/private", TransportOpts(transport)));
+        Assert.Equal("not allowed", message);
+        Assert.Equal(42, data!["code"]!.GetValue<int>());
+        Assert.Equal("no token", data["reasons"]![0]!.GetValue<string>());
+        Assert.Null(data["bin"]);
+
+        // Any exception refuses; without ParleyConnectionRefusedException there is no data.
+        (message, data) = await ConnectErrorAsync(host, await OpenAsync(host, "/plain", TransportOpts(transport)));
+        Assert.Equal("plain failure", message);
+        Assert.Null(data);
+    }
+
     private sealed class Unserializable
     {
         public string Value => throw new InvalidOperationException("this getter always fails");
