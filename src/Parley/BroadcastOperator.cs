@@ -85,23 +85,29 @@ public readonly struct BroadcastOperator
         ArgumentNullException.ThrowIfNull(eventName);
         var packet = new BroadcastPacket(_namespace.Name, SocketPayload.Create(eventName, args, _namespace.Server.WireOptions));
         var collector = new AckCollector();
-        var publishing = _namespace.Adapter.BroadcastWithAckAsync(packet, Options, collector.AddExpected, collector.Add);
+        // One delegate instance: the sockets hold it as their pending ack, and it is how they are found again.
+        Action<EventArgument[]?> onAck = collector.Add;
+        var publishing = _namespace.Adapter.BroadcastWithAckAsync(packet, Options, collector.AddExpected, onAck);
         var nodes = _flags.Local ? 1 : await _namespace.Adapter.ServerCountAsync();
         collector.ExpectNodes(nodes);
         await publishing;
-        var wait = collector.Task;
-        if (_flags.Timeout is { } timeout)
+        try
         {
-            try
-            {
-                return await wait.WaitAsync(timeout, cancellationToken);
-            }
-            catch (TimeoutException)
+            return _flags.Timeout is { } timeout
+                ? await collector.Task.WaitAsync(timeout, cancellationToken)
+                : await collector.Task.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Clients that never answer would keep their pending ack for as long as they stay connected
+            // (socket.io #5442, broadcast-operator.ts: "cleanup pending acks on timeout").
+            _namespace.CancelAcks(onAck);
+            if (ex is TimeoutException)
             {
                 throw new TimeoutException("operation has timed out");
             }
+            throw;
         }
-        return await wait.WaitAsync(cancellationToken);
     }
 
     /// <summary>The matching sockets of every node.</summary>

@@ -47,6 +47,15 @@ public class Namespace
 
     internal long NextAckId() => Interlocked.Increment(ref _ackIds) - 1;
 
+    /// <summary>Drops the pending acks a broadcast registered with <paramref name="callback"/> on this node's sockets.</summary>
+    internal void CancelAcks(Action<EventArgument[]?> callback)
+    {
+        foreach (var socket in SocketsById.Values)
+        {
+            socket.CancelAcks(callback);
+        }
+    }
+
     /// <summary>
     /// Adds a connection middleware (socket.io <c>nsp.use</c>): it runs before the socket connects and calls
     /// <c>next</c> to let it in; throwing (a <see cref="ParleyConnectionRefusedException"/> carries data) sends
@@ -119,8 +128,8 @@ public class Namespace
     /// <summary>A broadcast whose acknowledgements time out.</summary>
     public BroadcastOperator Timeout(TimeSpan timeout) => new BroadcastOperator(this).Timeout(timeout);
 
-    /// <summary>Emits to every socket of the namespace.</summary>
-    public Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
+    /// <summary>Emits to every socket of the namespace (of every child namespace, for a dynamic one).</summary>
+    public virtual Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
 
     /// <summary>Every socket of the namespace, on every node.</summary>
     public Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => new BroadcastOperator(this).FetchSocketsAsync();
@@ -189,8 +198,11 @@ public class Namespace
 
     // ---- connecting sockets ----
 
-    /// <summary>Runs the middlewares and creates the socket; null when refused (the client has been told).</summary>
-    internal async Task<ParleySocket?> AddAsync(SocketClient client, JsonElement? auth)
+    /// <summary>
+    /// Creates a socket for the client and runs the middlewares; returns the socket to connect, or null when a
+    /// middleware refused it (the client has been told) or never called next.
+    /// </summary>
+    internal async Task<ParleySocket?> AuthorizeAsync(SocketClient client, JsonElement? auth)
     {
         var socket = new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), new SocketHandshake(client.Connection.Handshake, auth));
         var middlewares = Parent is null ? _middlewares : [.. Parent.Middlewares, .. _middlewares];
@@ -204,19 +216,39 @@ public class Namespace
         }
         catch (Exception ex)
         {
-            var data = ex is ParleyConnectionRefusedException refused ? ParleyConnectionRefusedException.ToJson(refused.Data, Server.WireOptions) : null;
             SocketLog.MiddlewareRefused(Server.Logger, client.Connection.Id, Name, ex.Message);
-            client.SendConnectError(Name, ex.Message, data);
+            client.SendConnectError(Name, ex.Message, RefusalData(ex, client.Connection.Id));
             return null;
         }
-        if (client.Connection.State != EngineIO.EngineConnectionState.Open)
+        return socket;
+    }
+
+    /// <summary>
+    /// The <c>data</c> of a refusal as JSON. Data that cannot be serialized is logged and left out: the client
+    /// still gets the refusal and its message.
+    /// </summary>
+    private JsonElement? RefusalData(Exception ex, string sid)
+    {
+        if (ex is not ParleyConnectionRefusedException refused)
         {
             return null;
         }
+        try
+        {
+            return ParleyConnectionRefusedException.ToJson(refused.Data, Server.WireOptions);
+        }
+        catch (Exception dataException)
+        {
+            SocketLog.RefusalDataFailed(Server.Logger, sid, Name, dataException);
+            return null;
+        }
+    }
+
+    /// <summary>Makes a socket that passed the middlewares a member of the namespace and of its own room.</summary>
+    internal void Add(ParleySocket socket)
+    {
         SocketsById[socket.Id] = socket;
         socket.OnConnected();
-        client.Send(ConnectFrame(socket.Id));
-        return socket;
     }
 
     private static async Task<bool> RunMiddlewaresAsync(ParleySocket socket, Func<ParleySocket, Func<Task>, Task>[] middlewares, int index)
@@ -231,7 +263,7 @@ public class Namespace
     }
 
     /// <summary><c>40[/nsp,]{"sid":"…"}</c> (socket.ts _onconnect; no <c>pid</c> without connection-state recovery).</summary>
-    private EnginePacket ConnectFrame(string socketId)
+    internal EnginePacket ConnectFrame(string socketId)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(48 + Name.Length);
         buffer.Write("4"u8);
@@ -317,8 +349,8 @@ public sealed class ParentNamespace : Namespace
         Server.UnregisterChild(child);
     }
 
-    /// <summary>Emits to every child namespace.</summary>
-    public new async Task EmitAsync(string eventName, params object?[] args)
+    /// <summary>Emits to every child namespace (an override, so calls through a <see cref="Namespace"/> reach them too).</summary>
+    public override async Task EmitAsync(string eventName, params object?[] args)
     {
         foreach (var child in _children.Values)
         {

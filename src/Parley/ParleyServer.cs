@@ -18,6 +18,7 @@ public sealed class ParleyServer : IAsyncDisposable
     private ParentNamespace[] _parents = [];
     private readonly Func<Namespace, ParleyAdapter> _adapterFactory;
     private EngineServer? _engine;
+    private int _disposed;
 
     /// <summary>Creates a server; normally done by <c>AddParley</c>.</summary>
     public ParleyServer(ParleyOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, Func<Namespace, ParleyAdapter>? adapterFactory = null)
@@ -82,12 +83,21 @@ public sealed class ParleyServer : IAsyncDisposable
         return nsp;
     }
 
-    /// <summary>A dynamic namespace: any name matching <paramref name="pattern"/> gets a child namespace.</summary>
+    /// <summary>
+    /// A dynamic namespace: any name matching <paramref name="pattern"/> gets a child namespace. A pattern without
+    /// a match timeout gets <see cref="NamespaceMatchTimeout"/>: names come from clients, and a backtracking pattern
+    /// must not let one CONNECT hold a thread for minutes. A match that times out answers that client with a
+    /// connect_error.
+    /// </summary>
     public ParentNamespace Of(Regex pattern)
     {
         ArgumentNullException.ThrowIfNull(pattern);
-        return AddParent(pattern.ToString(), (name, _) => ValueTask.FromResult(pattern.IsMatch(name)));
+        var matcher = pattern.MatchTimeout == Regex.InfiniteMatchTimeout ? new Regex(pattern.ToString(), pattern.Options, NamespaceMatchTimeout) : pattern;
+        return AddParent(pattern.ToString(), (name, _) => ValueTask.FromResult(matcher.IsMatch(name)));
     }
+
+    /// <summary>The match timeout given to dynamic-namespace patterns that have none (1 s).</summary>
+    public static readonly TimeSpan NamespaceMatchTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>A dynamic namespace: any name (with the CONNECT auth) the predicate accepts gets a child namespace.</summary>
     public ParentNamespace Of(Func<string, JsonElement?, ValueTask<bool>> predicate)
@@ -244,9 +254,14 @@ public sealed class ParleyServer : IAsyncDisposable
         return _engine;
     }
 
-    /// <summary>Disconnects every socket (reason <c>server shutting down</c>) and stops the adapters.</summary>
+    /// <summary>Disconnects every socket (reason <c>server shutting down</c>) and stops the adapters; once.</summary>
     public async ValueTask DisposeAsync()
     {
+        // The host stops the server, then the container disposes the singleton: the second call has nothing to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         foreach (var nsp in _namespaces.Values)
         {
             foreach (var socket in nsp.SocketsById.Values)

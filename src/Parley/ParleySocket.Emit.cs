@@ -57,6 +57,28 @@ public sealed partial class ParleySocket
 
     internal void CancelAck(long id) => _acks.TryRemove(id, out _);
 
+    /// <summary>
+    /// Drops the pending acks registered with <paramref name="callback"/> (a broadcast with acks that timed out or
+    /// was cancelled: its ack id is the adapter's, the callback is the caller's).
+    /// </summary>
+    internal void CancelAcks(Action<EventArgument[]?> callback)
+    {
+        if (_acks.IsEmpty)
+        {
+            return;
+        }
+        foreach (var pending in _acks)
+        {
+            if (ReferenceEquals(pending.Value, callback))
+            {
+                _acks.TryRemove(pending);
+            }
+        }
+    }
+
+    /// <summary>Acks this socket still waits for.</summary>
+    internal int PendingAckCount => _acks.Count;
+
     private void OnAck(SocketPacket packet)
     {
         if (packet.AckId is not { } id || !_acks.TryRemove(id, out var callback))

@@ -57,6 +57,10 @@ public sealed partial class ParleySocket
     public ParleySocket On<T1, T2>(string eventName, Func<T1?, T2?, AckCallback, Task> handler) =>
         On(eventName, e => handler(e.Get<T1>(0), e.Get<T2>(1), e.Ack));
 
+    /// <summary>Handles <paramref name="eventName"/> with a source-generated argument type.</summary>
+    public ParleySocket On<T>(string eventName, JsonTypeInfo<T> typeInfo, Func<T?, Task> handler) =>
+        On(eventName, e => handler(e.Get(0, typeInfo)));
+
     /// <summary>Handles <paramref name="eventName"/> with a source-generated argument type and the ack.</summary>
     public ParleySocket On<T>(string eventName, JsonTypeInfo<T> typeInfo, Func<T?, AckCallback, Task> handler) =>
         On(eventName, e => handler(e.Get(0, typeInfo), e.Ack));

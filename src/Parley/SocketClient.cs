@@ -45,7 +45,9 @@ internal sealed class SocketClient
 
     private void OnConnectTimeout()
     {
-        if (_sockets.IsEmpty && _connecting.IsEmpty)
+        // client.ts: closes when no namespace is joined yet, even while a middleware is still deciding (a
+        // middleware that never calls next must not keep the connection open for ever).
+        if (_sockets.IsEmpty)
         {
             SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
             Connection.Close();
@@ -102,6 +104,10 @@ internal sealed class SocketClient
         socket.OnPacket(packet);
     }
 
+    /// <summary>
+    /// Joins a namespace: resolves it (dynamic namespaces run their matcher), runs its middlewares, then connects
+    /// the socket. Whatever fails is logged and answered with a CONNECT_ERROR: the client is never left waiting.
+    /// </summary>
     private async Task ConnectAsync(string name, JsonElement? auth)
     {
         try
@@ -113,17 +119,50 @@ internal sealed class SocketClient
                 SendConnectError(name, "Invalid namespace", null);
                 return;
             }
-            var socket = await nsp.AddAsync(this, auth);
+            var socket = await nsp.AuthorizeAsync(this, auth);
             if (socket is not null)
             {
-                _sockets[name] = socket;
-                _connectTimer.Dispose();
-                nsp.OnSocketConnected(socket);
+                Connect(nsp, socket);
             }
+        }
+        catch (Exception ex)
+        {
+            SocketLog.ConnectFailed(_server.Logger, Connection.Id, name, ex);
+            SendConnectError(name, "server error", null);
         }
         finally
         {
             _connecting.TryRemove(name, out _);
+        }
+    }
+
+    /// <summary>
+    /// Registers the socket, sends the CONNECT ack and runs the connection handlers (up to their first await), in
+    /// socket.io's order (namespace.ts _doConnect, socket.ts _onconnect): emits of the handlers follow the ack.
+    /// It all happens under the connection's receive lock, so the client's first packets after the ack (read on
+    /// another thread when a middleware or matcher went async) wait until the handlers have registered theirs; in
+    /// Node a single thread gives the same guarantee.
+    /// </summary>
+    private void Connect(Namespace nsp, ParleySocket socket)
+    {
+        lock (Connection.ReceiveLock)
+        {
+            if (Connection.State != EngineConnectionState.Open)
+            {
+                return;
+            }
+            nsp.Add(socket);
+            _sockets[nsp.Name] = socket;
+            _connectTimer.Dispose();
+            if (Connection.State != EngineConnectionState.Open)
+            {
+                // The connection closed while the socket was being added, perhaps after OnClose had looked at
+                // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.
+                socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
+                return;
+            }
+            Send(nsp.ConnectFrame(socket.Id));
+            nsp.OnSocketConnected(socket);
         }
     }
 

@@ -40,18 +40,14 @@ public sealed class SocketEvent
     public T? Get<T>(int index) =>
         index < Arguments.Count ? Arguments[index].Get<T>(_options) : default;
 
-    /// <summary>Argument <paramref name="index"/> deserialized with a source-generated type.</summary>
+    /// <summary>
+    /// Argument <paramref name="index"/> deserialized with a source-generated type (binary placeholders resolve to
+    /// byte arrays, as with <see cref="Get{T}(int)"/>).
+    /// </summary>
     public T? Get<T>(int index, JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        if (index >= Arguments.Count)
-        {
-            return default;
-        }
-        var argument = Arguments[index];
-        return argument.TryGetBytes(out var bytes) && typeof(T) == typeof(byte[])
-            ? (T)(object)bytes.ToArray()
-            : argument.Element.Deserialize(typeInfo);
+        return index < Arguments.Count ? Arguments[index].Get(typeInfo) : default;
     }
 
     /// <summary>

@@ -34,4 +34,10 @@ internal static partial class SocketLog
 
     [LoggerMessage(2009, LogLevel.Warning, "Socket.IO socket {SocketId}: packet middleware refused '{Event}': {Message}")]
     public static partial void PacketMiddlewareRefused(ILogger logger, string socketId, string @event, string message);
+
+    [LoggerMessage(2010, LogLevel.Error, "Socket.IO client {Sid}: joining namespace {Namespace} failed; answered with connect_error")]
+    public static partial void ConnectFailed(ILogger logger, string sid, string @namespace, Exception exception);
+
+    [LoggerMessage(2011, LogLevel.Error, "Socket.IO client {Sid}: the data of a refusal by a middleware of {Namespace} could not be serialized; sent without it")]
+    public static partial void RefusalDataFailed(ILogger logger, string sid, string @namespace, Exception exception);
 }

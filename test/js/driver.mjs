@@ -84,8 +84,12 @@ const ops = {
   },
 
   // ---- socket.io-client ----
-  "sio.connect"({ url, opts }) {
-    return wireSocket(io(url, { forceNew: true, reconnection: false, ...(opts || {}) }));
+  // emitOnConnect {event, args}: emitted from the client's own "connect" listener, before any round trip to
+  // the driver, so it is the first thing the server receives after its CONNECT ack.
+  "sio.connect"({ url, opts, emitOnConnect }) {
+    const socket = io(url, { forceNew: true, reconnection: false, ...(opts || {}) });
+    if (emitOnConnect) socket.once("connect", () => socket.emit(emitOnConnect.event, ...fromWire(emitOnConnect.args || [])));
+    return wireSocket(socket);
   },
   // A second namespace over the same Manager (one Engine.IO connection, multiplexed).
   "sio.connectNamespace"({ h, nsp, opts }) {

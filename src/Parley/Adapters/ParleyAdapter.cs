@@ -278,10 +278,15 @@ public abstract class ParleyAdapter : IAsyncDisposable
     /// <summary>
     /// Delivers a broadcast that expects acknowledgements to this node's sockets; returns how many were reached.
     /// One ack id (from the namespace's counter) serves every recipient, so the frames are still encoded once
-    /// (socket.io-adapter in-memory-adapter.ts broadcastWithAck).
+    /// (socket.io-adapter in-memory-adapter.ts broadcastWithAck). Each socket holds <paramref name="onAck"/> itself
+    /// as its pending ack. With a timeout in the flags, the acks still pending when it passes are dropped: the
+    /// emitter has given up by then, and on a node that serves another node's request nobody else would drop them.
     /// </summary>
     public int BroadcastWithAckLocal(BroadcastPacket packet, BroadcastOptions options, Action<EventArgument[]?> onAck)
     {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(onAck);
         var (sockets, count) = SelectLocal(options);
         try
         {
@@ -292,11 +297,24 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 sockets[i].RegisterAck(ackId, onAck);
                 sockets[i].SendFrames(frames, options.Flags.Volatile);
             }
+            if (options.Flags.Timeout is { } timeout && count > 0)
+            {
+                _ = DropAcksAfterAsync(sockets.AsSpan(0, count).ToArray(), ackId, timeout);
+            }
             return count;
         }
         finally
         {
             Release(sockets);
+        }
+    }
+
+    private async Task DropAcksAfterAsync(ParleySocket[] sockets, long ackId, TimeSpan timeout)
+    {
+        await Task.Delay(timeout, Namespace.Server.Time);
+        foreach (var socket in sockets)
+        {
+            socket.CancelAck(ackId);
         }
     }
 

@@ -40,6 +40,7 @@ public sealed partial class EngineConnection
             {
                 List<EnginePacket>? packets = null;
                 Task? wait = null;
+                long taken = 0;
                 var closeAfterWrite = false;
                 lock (_lock)
                 {
@@ -53,16 +54,20 @@ public sealed partial class EngineConnection
                     {
                         // The client is moving to WebSocket: end the poll so it can commit the upgrade
                         // (socket.ts _maybeUpgrade sends noops to a writable polling transport).
-                        packets = TakeOutbox() ?? [EnginePacket.Noop];
+                        packets = TakeOutbox(out taken) ?? [EnginePacket.Noop];
                     }
                     else
                     {
-                        packets = TakeOutbox();
-                        if (_closing)
+                        packets = TakeOutbox(out taken);
+                        if (packets is null && _closing)
                         {
-                            // The last packets of a graceful close go out with the close packet (alone when
-                            // nothing was queued: the server closed while no poll was pending).
-                            (packets ??= []).Add(EnginePacket.Close);
+                            // A graceful close sends what was queued first and the close packet alone on the next
+                            // GET, as engine.io does (socket.ts close waits for "drain"; polling.ts doClose sets
+                            // shouldClose for the next poll). In one payload the official client would handle the
+                            // close before the packets ahead of it: engine.io-client closes while decoding the
+                            // payload, socket.io-client delivers decoded packets on the next tick, so a DISCONNECT
+                            // in the same payload was lost and sockets saw "transport close".
+                            packets = [EnginePacket.Close];
                             closeAfterWrite = true;
                         }
                         else if (packets is null)
@@ -74,6 +79,7 @@ public sealed partial class EngineConnection
                 if (packets is not null)
                 {
                     await WritePayloadAsync(context, packets);
+                    Written(taken);
                     if (closeAfterWrite)
                     {
                         OnClose(EngineCloseReasons.ForcedClose);
@@ -159,9 +165,12 @@ public sealed partial class EngineConnection
             context.Response.ContentLength = 2;
             await context.Response.Body.WriteAsync("ok"u8.ToArray(), context.RequestAborted);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
         {
-            // "data request connection closed prematurely"
+            // The client reset the connection or ended the body short of its Content-Length (Kestrel throws
+            // ConnectionResetException or BadHttpRequestException, both IOExceptions): polling.ts onDataRequest,
+            // "data request connection closed prematurely", closes the session as a transport error.
+            EngineLog.TransportFailed(_logger, Id, "data request connection closed prematurely: " + ex.Message);
             OnClose(EngineCloseReasons.TransportError);
         }
         finally

@@ -329,23 +329,37 @@ public sealed partial class EngineConnection
     /// <summary>How long a refused WebSocket may take to answer our close frame.</summary>
     private static readonly TimeSpan CloseDrainTime = TimeSpan.FromSeconds(2);
 
-    /// <summary>The one writer of a WebSocket: drains the queue, frame by frame, until the connection closes.</summary>
+    /// <summary>
+    /// The one writer of a WebSocket: drains the queue, frame by frame, until the connection closes. A batch gives
+    /// its bytes back to the buffer limit once all of it is written (the list holds every frame until then).
+    /// </summary>
+    /// <remarks>
+    /// A frame must be written within PingInterval + PingTimeout, or the socket is aborted: a client that has
+    /// taken nothing for that long has missed its heartbeat anyway (the ping is queued behind the frame), and
+    /// without a deadline a stalled client would pin its batch for as long as the TCP connection lingers. The
+    /// deadline is armed only for writes that do not complete at once, so the usual write stays on
+    /// ManagedWebSocket's non-cancellable fast path.
+    /// </remarks>
     private async Task WriteLoopAsync(WebSocket ws)
     {
         var deflate = _options.PerMessageDeflate;
+        var writeTimeout = _options.PingInterval + _options.PingTimeout;
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _server.Time);
+        using var abortOnDeadline = deadline.Token.UnsafeRegister(static s => ((WebSocket)s!).Abort(), ws);
         try
         {
             while (true)
             {
                 List<EnginePacket>? packets;
                 Task? wait = null;
+                long taken;
                 lock (_lock)
                 {
                     if (_state != EngineConnectionState.Open)
                     {
                         return;
                     }
-                    packets = TakeOutbox();
+                    packets = TakeOutbox(out taken);
                     _wsSending = packets is not null;
                     if (packets is null)
                     {
@@ -364,8 +378,19 @@ public sealed partial class EngineConnection
                     {
                         flags |= WebSocketMessageFlags.DisableCompression;
                     }
-                    await ws.SendAsync(packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, flags, CancellationToken.None);
+                    var write = ws.SendAsync(packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, flags, CancellationToken.None);
+                    if (write.IsCompletedSuccessfully)
+                    {
+                        write.GetAwaiter().GetResult();
+                    }
+                    else
+                    {
+                        deadline.CancelAfter(writeTimeout);
+                        await write;
+                        deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                    }
                 }
+                Written(taken);
                 bool drained;
                 lock (_lock)
                 {
@@ -380,7 +405,7 @@ public sealed partial class EngineConnection
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            EngineLog.TransportFailed(_logger, Id, ex.Message);
+            EngineLog.TransportFailed(_logger, Id, deadline.IsCancellationRequested ? "write timed out" : ex.Message);
             OnClose(EngineCloseReasons.TransportError);
         }
         finally

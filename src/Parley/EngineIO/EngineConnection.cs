@@ -21,6 +21,7 @@ public sealed partial class EngineConnection
     private readonly Lock _receiveLock = new();
     private List<EnginePacket> _outbox = [];
     private long _outboxBytes;
+    private long _writingBytes;
     private TaskCompletionSource? _outboxSignal;
     private EngineConnectionState _state = EngineConnectionState.Open;
     private ITimer? _pingIntervalTimer;
@@ -79,6 +80,12 @@ public sealed partial class EngineConnection
         }
     }
 
+    /// <summary>
+    /// Held while a message is delivered to <see cref="MessageReceived"/>. The layer above takes it to finish work
+    /// that the client's next messages must not overtake (a namespace connection and its handlers).
+    /// </summary>
+    internal Lock ReceiveLock => _receiveLock;
+
     /// <summary>Receives the client's messages (set before the connection's first message is read).</summary>
     public EngineMessageHandler? MessageReceived { get; set; }
 
@@ -104,12 +111,40 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose queue grows
-    /// past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
+    /// Queues a packet for the client. Returns false when the connection is closed. A connection whose buffered
+    /// bytes would grow past <see cref="EngineOptions.MaxOutgoingBufferSize"/> is closed as a transport error.
     /// </summary>
     public bool Send(EnginePacket packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
+        return Enqueue(new ReadOnlySpan<EnginePacket>(in packet));
+    }
+
+    /// <summary>
+    /// Queues several packets at once, in order and with nothing from another sender between them (a Socket.IO
+    /// packet and its binary attachments: the client's decoder fails if another text packet splits them).
+    /// </summary>
+    public bool Send(ReadOnlySpan<EnginePacket> packets)
+    {
+        foreach (var packet in packets)
+        {
+            ArgumentNullException.ThrowIfNull(packet, nameof(packets));
+        }
+        return Enqueue(packets);
+    }
+
+    /// <summary>
+    /// Adds packets to the queue under one lock section with one limit check, so they are never split. The limit
+    /// counts what is queued and what a transport has taken but not written yet (<see cref="_writingBytes"/>): a
+    /// writer stuck on a stalled client still holds its batch, and that memory is this connection's too.
+    /// </summary>
+    private bool Enqueue(ReadOnlySpan<EnginePacket> packets)
+    {
+        long bytes = 0;
+        foreach (var packet in packets)
+        {
+            bytes += packet.Length;
+        }
         TaskCompletionSource? signal = null;
         bool overflow;
         lock (_lock)
@@ -118,11 +153,11 @@ public sealed partial class EngineConnection
             {
                 return false;
             }
-            _outbox.Add(packet);
-            _outboxBytes += packet.Length;
-            overflow = _outboxBytes > _options.MaxOutgoingBufferSize;
+            overflow = _outboxBytes + _writingBytes + bytes > _options.MaxOutgoingBufferSize;
             if (!overflow)
             {
+                _outbox.AddRange(packets);
+                _outboxBytes += bytes;
                 signal = _outboxSignal;
                 _outboxSignal = null;
             }
@@ -134,19 +169,6 @@ public sealed partial class EngineConnection
             return false;
         }
         signal?.TrySetResult();
-        return true;
-    }
-
-    /// <summary>Queues several packets at once, in order (a Socket.IO packet and its binary attachments).</summary>
-    public bool Send(ReadOnlySpan<EnginePacket> packets)
-    {
-        foreach (var packet in packets)
-        {
-            if (!Send(packet))
-            {
-                return false;
-            }
-        }
         return true;
     }
 
@@ -207,6 +229,7 @@ public sealed partial class EngineConnection
             _finalPollPacket = reason == EngineCloseReasons.TransportClose ? EnginePacket.Noop : EnginePacket.Close;
             _outbox = [];
             _outboxBytes = 0;
+            _writingBytes = 0;
             signal = _outboxSignal;
             _outboxSignal = null;
             ws = _ws;
@@ -267,17 +290,35 @@ public sealed partial class EngineConnection
         _server.Remove(this);
     }
 
-    /// <summary>Takes everything queued; null when nothing is.</summary>
-    private List<EnginePacket>? TakeOutbox()
+    /// <summary>
+    /// Takes everything queued; null when nothing is. Call under the lock. The bytes taken stay counted against the
+    /// limit until the transport reports them written with <see cref="Written"/>.
+    /// </summary>
+    private List<EnginePacket>? TakeOutbox(out long bytes)
     {
+        bytes = _outboxBytes;
         if (_outbox.Count == 0)
         {
             return null;
         }
         var packets = _outbox;
         _outbox = [];
+        _writingBytes += _outboxBytes;
         _outboxBytes = 0;
         return packets;
+    }
+
+    /// <summary>A transport has written <paramref name="bytes"/> it took with <see cref="TakeOutbox"/>.</summary>
+    private void Written(long bytes)
+    {
+        lock (_lock)
+        {
+            // OnClose zeroes the counters; a write finishing after it has nothing left to give back.
+            if (_state == EngineConnectionState.Open)
+            {
+                _writingBytes -= bytes;
+            }
+        }
     }
 
     /// <summary>A task that completes when something is queued or the state changes. Call under the lock.</summary>

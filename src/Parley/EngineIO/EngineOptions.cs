@@ -54,8 +54,8 @@ public sealed class EngineOptions
     public bool PerMessageDeflate { get; set; }
 
     /// <summary>
-    /// Bytes a connection may have queued for sending before it is closed as too slow. Not in engine.io, which
-    /// buffers without bound; a bound keeps one stuck client from taking the server's memory.
+    /// Bytes a connection may have queued or being written (10 MB) before it is closed as too slow. Not in
+    /// engine.io, which buffers without bound; a bound keeps one stuck client from taking the server's memory.
     /// </summary>
     public long MaxOutgoingBufferSize { get; set; } = 10_000_000;
 

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Parley;
 using Parley.Hosting;
 
@@ -23,8 +22,6 @@ public static class ParleyEndpointRouteBuilderExtensions
         var engine = server.Attach();
         configure?.Invoke(server);
         _ = server.Sockets;
-        var lifetime = endpoints.ServiceProvider.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStopping.Register(() => server.DisposeAsync().AsTask().GetAwaiter().GetResult());
 
         var trimmed = "/" + path.Trim('/');
         if (server.Options.ServeClient)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley;
@@ -34,6 +35,7 @@ public static class ParleyServiceCollectionExtensions
         {
             Services = sp,
         });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ParleyHostedService>());
         // The WebSocket transport needs ASP.NET Core's WebSocket middleware; adding it here saves users the call.
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, ParleyStartupFilter>());
         return new ParleyBuilder(services);

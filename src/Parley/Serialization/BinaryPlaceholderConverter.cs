@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Parley.Protocol.SocketIO;
 
 namespace Parley.Serialization;
@@ -100,4 +102,34 @@ internal sealed class ReadOnlyMemoryPlaceholderConverter : JsonConverter<ReadOnl
 
     public override void Write(Utf8JsonWriter writer, ReadOnlyMemory<byte> value, JsonSerializerOptions options) =>
         AttachmentScope.WritePlaceholder(writer, value);
+}
+
+/// <summary>
+/// A source-generated <see cref="JsonTypeInfo{T}"/> is bound to its context's options, which lack the placeholder
+/// converters: a byte[] inside it would expect base64 and fail on <c>{"_placeholder":true,"num":0}</c>. This gives
+/// the same type's metadata from a copy of those options with the converters first; the resolver (the generated
+/// context) is kept, and generated code consults the options' converters before its own. One copy per options
+/// instance, kept as long as that instance lives.
+/// </summary>
+internal static class PlaceholderTypeInfo
+{
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> s_withPlaceholders = new();
+
+    public static JsonTypeInfo<T> For<T>(JsonTypeInfo<T> typeInfo)
+    {
+        var options = typeInfo.Options;
+        if (options.TypeInfoResolver is null || (options.Converters.Count > 0 && options.Converters[0] is BinaryPlaceholderConverter))
+        {
+            return typeInfo;
+        }
+        var withPlaceholders = s_withPlaceholders.GetValue(options, static o =>
+        {
+            var copy = new JsonSerializerOptions(o);
+            copy.Converters.Insert(0, new BinaryPlaceholderConverter());
+            copy.Converters.Insert(1, new ReadOnlyMemoryPlaceholderConverter());
+            copy.MakeReadOnly();
+            return copy;
+        });
+        return (JsonTypeInfo<T>)withPlaceholders.GetTypeInfo(typeof(T));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
 
@@ -173,6 +174,28 @@ public readonly struct EventArgument
         try
         {
             return Element.Deserialize<T>(options);
+        }
+        finally
+        {
+            AttachmentScope.SetReading(null, null);
+        }
+    }
+
+    /// <summary>
+    /// Deserializes the argument with a source-generated type; binary placeholders resolve to byte arrays (and
+    /// <c>ReadOnlyMemory&lt;byte&gt;</c>) as with <see cref="Get{T}(JsonSerializerOptions)"/>.
+    /// </summary>
+    public T? Get<T>(JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (typeof(T) == typeof(byte[]) && TryGetBytes(out var bytes))
+        {
+            return (T)(object)bytes.ToArray();
+        }
+        AttachmentScope.SetReading(null, _attachments);
+        try
+        {
+            return Element.Deserialize(PlaceholderTypeInfo.For(typeInfo));
         }
         finally
         {

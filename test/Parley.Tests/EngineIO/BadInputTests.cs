@@ -312,6 +312,38 @@ public sealed partial class BadInputTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_post_cut_short_closes_the_session_and_is_logged(bool reset)
+    {
+        var (sid, _) = await _host.OpenPollingAsync();
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _host.Host.Port).WithTimeout();
+        await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {EchoHost.PollingPath(sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n4only part of it")).AsTask().WithTimeout();
+        await Task.Delay(200); // the server is reading the body by now
+        if (reset)
+        {
+            tcp.Client.LingerState = new LingerOption(true, 0); // closing sends a RST
+            tcp.Dispose();
+        }
+        else
+        {
+            tcp.Client.Shutdown(SocketShutdown.Send); // a FIN: the body ends short of its Content-Length
+        }
+        try
+        {
+            Assert.Equal("transport error", await _host.ClosedReason(sid));
+            await LogAssert.Logged(sid, "data request connection closed prematurely");
+        }
+        finally
+        {
+            tcp.Dispose();
+        }
+        await _healthy.AssertEchoesAsync();
+    }
+
+    [Theory]
     [InlineData("2")]
     [InlineData("0{}")]
     public async Task Client_ping_or_open_packets_close_the_websocket(string packet)

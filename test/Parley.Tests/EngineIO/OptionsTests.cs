@@ -225,6 +225,58 @@ public sealed class OptionsTests
         Assert.Equal(HttpStatusCode.BadRequest, (await host.PollAsync(sid)).Status);
         await healthy.AssertEchoesAsync();
     }
+
+    [Fact]
+    public async Task MaxOutgoingBufferSize_counts_what_a_stalled_websocket_writer_holds()
+    {
+        // 64 MB limit; frames share their arrays, so the test itself holds little. The client's receive window is
+        // tiny and it stops reading: the kernel takes a few MB at most, the server holds the rest.
+        const int limit = 64_000_000;
+        await using var host = await StartAsync(o =>
+        {
+            o.MaxOutgoingBufferSize = limit;
+            o.PingInterval = TimeSpan.FromSeconds(60);
+            o.PingTimeout = TimeSpan.FromSeconds(60);
+        });
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var invoker = new HttpMessageInvoker(handler);
+        var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri(host.WsUrl + EchoHost.PollingPath(transport: "websocket")), invoker, CancellationToken.None).WithTimeout();
+        await using var ws = new RawWebSocket(client);
+        var sid = JsonDocument.Parse((await ws.ReceiveTextAsync())[1..]).RootElement.GetProperty("sid").GetString()!;
+        var connection = host.Connections[sid];
+        var megabyte = EnginePacket.Binary(new byte[1_000_000]);
+
+        // The writer takes an 8 MB frame and stalls on it; 56 MB queue up behind it.
+        Assert.True(connection.Send(EnginePacket.Binary(new byte[8_000_000])));
+        await Task.Delay(300);
+        for (var i = 0; i < 56; i++)
+        {
+            Assert.True(connection.Send(megabyte));
+        }
+        // The client reads the 8 MB frame, then stops: the writer takes the 56 MB batch and stalls again within it.
+        Assert.Equal(8_000_000, (await ws.ReceiveAsync()).Data.Length);
+        await Task.Delay(300);
+
+        // The batch still counts: only the few MB the kernel took are free. Had the writer's batch stopped
+        // counting, another 64 MB would be accepted and the connection would hold twice its limit.
+        var accepted = 0;
+        while (accepted < 100 && connection.Send(megabyte))
+        {
+            accepted++;
+        }
+        Assert.InRange(accepted, 0, 20);
+        Assert.Equal("transport error", await host.ClosedReason(sid));
+        await LogAssert.Logged(sid, "outgoing buffer over");
+    }
 }
 
 /// <summary>Stopping the host closes every open connection cleanly.</summary>
