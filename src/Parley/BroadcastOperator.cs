@@ -65,6 +65,13 @@ public readonly struct BroadcastOperator
     public Task EmitAsync(string eventName, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(eventName);
+        if (_namespace is ParentNamespace parent)
+        {
+            // socket.io's ParentBroadcastAdapter: a dynamic namespace's parent has no sockets of its own; its
+            // broadcasts go to every child with the same rooms and flags (each child's packet names that child).
+            var (rooms, except, flags) = (_rooms, _except, _flags);
+            return Task.WhenAll(parent.Children.Select(child => new BroadcastOperator(child, rooms, except, flags).EmitAsync(eventName, args)));
+        }
         var packet = new BroadcastPacket(_namespace.Name, SocketPayload.Create(eventName, args, _namespace.Server.WireOptions));
         return _flags.Local ? LocalBroadcast(packet) : _namespace.Adapter.BroadcastAsync(packet, Options);
     }

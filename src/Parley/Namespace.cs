@@ -129,7 +129,7 @@ public class Namespace
     public BroadcastOperator Timeout(TimeSpan timeout) => new BroadcastOperator(this).Timeout(timeout);
 
     /// <summary>Emits to every socket of the namespace (of every child namespace, for a dynamic one).</summary>
-    public virtual Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
+    public Task EmitAsync(string eventName, params object?[] args) => new BroadcastOperator(this).EmitAsync(eventName, args);
 
     /// <summary>Every socket of the namespace, on every node.</summary>
     public Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => new BroadcastOperator(this).FetchSocketsAsync();
@@ -347,14 +347,5 @@ public sealed class ParentNamespace : Namespace
     {
         _children.TryRemove(new KeyValuePair<string, Namespace>(child.Name, child));
         Server.UnregisterChild(child);
-    }
-
-    /// <summary>Emits to every child namespace (an override, so calls through a <see cref="Namespace"/> reach them too).</summary>
-    public override async Task EmitAsync(string eventName, params object?[] args)
-    {
-        foreach (var child in _children.Values)
-        {
-            await child.EmitAsync(eventName, args);
-        }
     }
 }

@@ -52,7 +52,14 @@ public sealed partial class ConnectTests : IAsyncLifetime
                 socket.Data["checked"] = socket.Namespace.Name;
                 await next();
             });
-            byRegex.OnConnection(socket => socket.On("where", e => e.AckAsync(socket.Namespace.Name, socket.Data["checked"])));
+            byRegex.OnConnection(socket =>
+            {
+                if (socket.Namespace.Name == "/room-7")
+                {
+                    socket.Join("seven");
+                }
+                socket.On("where", e => e.AckAsync(socket.Namespace.Name, socket.Data["checked"]));
+            });
             // The predicate sees the CONNECT auth: only clients with the right token get a namespace.
             byPredicate = io.Of((name, auth) => ValueTask.FromResult(name.StartsWith("/team-", StringComparison.Ordinal) &&
                 auth is { } a && a.TryGetProperty("token", out var token) && token.GetString() == "t"));
@@ -77,11 +84,13 @@ public sealed partial class ConnectTests : IAsyncLifetime
         opts["auth"] = new JsonObject { ["token"] = "wrong" };
         Assert.Equal("Invalid namespace", (await ConnectErrorAsync(host, await OpenAsync(host, "/team-b", opts))).Message);
 
-        // An emit on the parent reaches every child, also through a Namespace reference (a virtual call).
+        // An emit on the parent reaches every child, also through a Namespace reference; a room broadcast on the
+        // parent reaches that room in every child, and nobody else.
+        await byRegex.To("seven").EmitAsync("in-seven", 7).WithTimeout();
         Namespace asNamespace = byRegex;
         await asNamespace.EmitAsync("to-children", 1).WithTimeout();
-        Assert.Equal(1, (await room7.NextAsync("to-children"))[0]!.GetValue<int>());
-        Assert.Equal(1, (await room8.NextAsync("to-children"))[0]!.GetValue<int>());
+        Assert.Equal(["in-seven", "to-children"], await room7.CollectUntilAsync("to-children"));
+        Assert.Equal(["to-children"], await room8.CollectUntilAsync("to-children"));
     }
 
     private static JsonObject TransportOpts(string transport) => new() { ["transports"] = new JsonArray(transport) };
