@@ -78,7 +78,8 @@ public readonly struct BroadcastOperator
     /// <summary>
     /// Emits the event expecting an acknowledgement from every recipient on every node; returns the first
     /// argument of each answer. With <see cref="Timeout"/>, fails with <see cref="TimeoutException"/> when some
-    /// client did not answer in time (socket.io: "operation has timed out").
+    /// client did not answer in time (socket.io: "operation has timed out"). Without it, a cluster adapter still
+    /// bounds the wait (<see cref="ParleyAdapter.DefaultAckTimeout"/>), since it stops listening for remote answers.
     /// </summary>
     public async Task<IReadOnlyList<EventArgument>> EmitWithAckAsync(string eventName, object?[] args, CancellationToken cancellationToken = default)
     {
@@ -90,7 +91,7 @@ public readonly struct BroadcastOperator
         collector.ExpectNodes(nodes);
         await publishing;
         var wait = collector.Task;
-        if (_flags.Timeout is { } timeout)
+        if ((_flags.Timeout ?? (_flags.Local ? null : _namespace.Adapter.DefaultAckTimeout)) is { } timeout)
         {
             try
             {
