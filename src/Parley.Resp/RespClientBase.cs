@@ -26,6 +26,9 @@ internal abstract class RespClientBase : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _sweeper;
     private RespSession? _session;
+    // The session once it is fully up (the subscriber's subscriptions restored); _session is published earlier so
+    // the restore and racing (un)subscribes can be sent on it.
+    private RespSession? _active;
     private Task? _monitor;
     private Task? _firstConnect;
     private int _connectStarted;
@@ -54,7 +57,8 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     public RespConnectionOptions Options { get; }
 
-    public bool IsConnected => _session is { IsClosed: false };
+    /// <summary>True while a connection is up and ready: handshake answered and, for the subscriber, subscriptions restored.</summary>
+    public bool IsConnected => Volatile.Read(ref _active) is { IsClosed: false };
 
     protected ILogger Logger { get; }
 
@@ -269,6 +273,7 @@ internal abstract class RespClientBase : IAsyncDisposable
             session.Start();
             await HandshakeAsync(session).WaitAsync(cts.Token).ConfigureAwait(false);
             await ActivateAsync(session, cts.Token).ConfigureAwait(false);
+            Volatile.Write(ref _active, session);
             Logger.Connected(Kind, Endpoint);
             return session;
         }
