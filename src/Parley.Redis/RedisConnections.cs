@@ -22,8 +22,8 @@ internal sealed class RedisConnections : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RespMessageHandler> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RespMessageHandler> _patterns = new(StringComparer.Ordinal);
     private readonly Action<Task<RespValue>, object?> _onPublished;
-    private long _failedPublishes;
-    private long _lastFailureLog;
+    private readonly LogThrottle _publishFailures = new();
+    private readonly LogThrottle _pendingSubscriptions = new();
     private int _initializing;
 
     public RedisConnections(RespConnectionOptions options, ILoggerFactory loggerFactory)
@@ -127,9 +127,13 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             await task.ConfigureAwait(false);
         }
-        catch (RespException e)
+        catch (RespException e) when (_pendingSubscriptions.Tick(out var count))
         {
-            RedisLog.SubscribePending(_logger, channel, e);
+            RedisLog.SubscribePending(_logger, channel, count, e);
+        }
+        catch (RespException)
+        {
+            // Counted in the next line of the throttle above.
         }
     }
 
@@ -183,12 +187,8 @@ internal sealed class RedisConnections : IAsyncDisposable
         }
         var (channel, onFailed) = state is string c ? (c, null) : ((string, Action?))state!;
         onFailed?.Invoke();
-        var failed = Interlocked.Increment(ref _failedPublishes);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastFailureLog);
-        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
+        if (_publishFailures.Tick(out var failed))
         {
-            Interlocked.Exchange(ref _failedPublishes, 0);
             RedisLog.PublishFailed(_logger, channel, Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
         }
     }

@@ -22,8 +22,7 @@ internal sealed class RedisInbox : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _name;
     private readonly Task _worker;
-    private long _dropped;
-    private long _lastDropLog;
+    private readonly LogThrottle _drops = new();
 
     public RedisInbox(int capacity, ILogger logger, string name)
     {
@@ -49,12 +48,8 @@ internal sealed class RedisInbox : IAsyncDisposable
         {
             return;
         }
-        var dropped = Interlocked.Increment(ref _dropped);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastDropLog);
-        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastDropLog, now, last) == last)
+        if (_drops.Tick(out var dropped))
         {
-            Interlocked.Exchange(ref _dropped, 0);
             RedisLog.InboxFull(_logger, _name, dropped);
         }
     }

@@ -16,8 +16,8 @@ internal static partial class RedisLog
     [LoggerMessage(5003, LogLevel.Error, "Redis adapter could not publish to {Channel} on {Endpoint} ({Failed} failed publish(es) since the last report); the message reached local sockets only")]
     public static partial void PublishFailed(ILogger logger, string channel, string endpoint, long failed, Exception exception);
 
-    [LoggerMessage(5004, LogLevel.Warning, "Redis adapter subscription to {Channel} is not active yet (it is made again when Redis is back)")]
-    public static partial void SubscribePending(ILogger logger, string channel, Exception exception);
+    [LoggerMessage(5004, LogLevel.Warning, "Redis adapter subscription to {Channel} is not active yet ({Count} subscription(s) since the last report); they are made when Redis is back")]
+    public static partial void SubscribePending(ILogger logger, string channel, long count, Exception exception);
 
     [LoggerMessage(5005, LogLevel.Warning, "Redis adapter ignored a malformed message on {Channel}")]
     public static partial void MalformedMessage(ILogger logger, string channel, Exception exception);
