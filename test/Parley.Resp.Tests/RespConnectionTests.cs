@@ -124,14 +124,15 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
             o.CommandTimeout = TimeSpan.FromMilliseconds(500);
             o.PingInterval = TimeSpan.Zero;
         });
-        // CLIENT PAUSE from another client holds our command server-side for a second (DEBUG is off by default in 7).
-        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1000", "ALL"));
+        // CLIENT PAUSE from another client holds our command server-side (DEBUG is off by default in 7): longer than
+        // the timeout even if starting redis-cli and sending GET take 700 ms on a busy machine, shorter than three.
+        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1200", "ALL"));
         var started = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<RespTimeoutException>(() => c.ExecuteAsync("GET", "paused")).WithTimeout();
         Assert.True(started.ElapsedMilliseconds >= 450, $"timed out after {started.ElapsedMilliseconds} ms"); // the exception type proves it did not wait for the reply
         Assert.Contains("GET", e.Message, StringComparison.Ordinal);
         // The late reply is matched to the timed-out command and dropped; later commands get their own replies.
-        await Task.Delay(900).WithTimeout();
+        await Task.Delay(1000).WithTimeout();
         Assert.Equal("after", (await c.ExecuteAsync("ECHO", "after").WithTimeout()).AsString());
         Assert.True(c.IsConnected);
     }
