@@ -41,7 +41,7 @@ internal sealed partial class RedisAdapter
         var requestId = RedisWire.Uid2();
         var request = new PendingRequest(RemoteFetch, nodes - 1);
         Requests[requestId] = request;
-        PublishRequest(RedisWire.Build((Uid, requestId, options), static (w, s) =>
+        PublishRequest(request, RedisWire.Build((Uid, requestId, options), static (w, s) =>
         {
             w.WriteStartObject();
             w.WriteString("uid", s.Uid);
@@ -132,7 +132,7 @@ internal sealed partial class RedisAdapter
         var requestId = RedisWire.Uid2();
         var request = new PendingRequest(ServerSideEmit, others);
         Requests[requestId] = request;
-        PublishRequest(EncodeServerSideEmit(payload, requestId));
+        PublishRequest(request, EncodeServerSideEmit(payload, requestId));
         var answers = await WaitAsync(requestId, request, timeout, cancellationToken).ConfigureAwait(false);
         return answers.ConvertAll(static a => a.Value);
     }
@@ -196,7 +196,7 @@ internal sealed partial class RedisAdapter
         var requestId = RedisWire.Uid2();
         var request = new PendingRequest(AllRooms, nodes - 1);
         Requests[requestId] = request;
-        PublishRequest(RedisWire.Build((Uid, requestId), static (w, s) =>
+        PublishRequest(request, RedisWire.Build((Uid, requestId), static (w, s) =>
         {
             w.WriteStartObject();
             w.WriteString("uid", s.Uid);
@@ -218,6 +218,9 @@ internal sealed partial class RedisAdapter
     }
 
     private void PublishRequest(ReadOnlyMemory<byte> message) => Connections.Publish(_requestChannel, message);
+
+    /// <summary>A request that waits for answers: if it cannot be published, nobody will answer, so it stops waiting.</summary>
+    private void PublishRequest(PendingRequest request, ReadOnlyMemory<byte> message) => Connections.Publish(_requestChannel, message, request.Abandon);
 
     /// <summary>index.ts <c>publishResponse</c>: the shared response channel, or the requester's with <c>PublishOnSpecificResponseChannel</c>.</summary>
     private void PublishResponse(string? requesterUid, ReadOnlyMemory<byte> message) =>

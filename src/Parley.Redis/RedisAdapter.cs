@@ -33,8 +33,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         _responseChannel = prefix + "-response#" + @namespace.Name + "#";
         _specificResponseChannel = _responseChannel + Uid + "#";
         _uidUtf8 = System.Text.Encoding.UTF8.GetBytes(Uid);
-        _onBroadcast = OnBroadcastMessage;
-        _onRequest = OnRequestMessage;
+        _onBroadcast = Inbox.Wrap(OnBroadcastMessage);
+        _onRequest = Inbox.Wrap(OnRequestMessage);
     }
 
     /// <summary>
@@ -42,9 +42,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     /// (VERIFIED in interop.md §5.1). Exactly one subscription of the request channel per namespace and node: peers
     /// count nodes with <c>PUBSUB NUMSUB</c> on it.
     /// </summary>
-    public override async Task InitAsync()
+    private protected override async Task SubscribeAsync()
     {
-        _ = Connections.StartAsync();
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "classic");
         await Connections.PSubscribeAsync(_channel + "*", _onBroadcast).ConfigureAwait(false);
         await Task.WhenAll(
@@ -53,15 +52,12 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             Connections.SubscribeAsync(_specificResponseChannel, _onRequest)).ConfigureAwait(false);
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await Task.WhenAll(
+    private protected override Task UnsubscribeAsync() =>
+        Task.WhenAll(
             Connections.PUnsubscribeAsync(_channel + "*"),
             Connections.UnsubscribeAsync(_requestChannel),
             Connections.UnsubscribeAsync(_responseChannel),
-            Connections.UnsubscribeAsync(_specificResponseChannel)).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
+            Connections.UnsubscribeAsync(_specificResponseChannel));
 
     private protected override Task<long> CountSubscribersAsync() => Connections.Commands.PubSubNumSubAsync(_requestChannel);
 

@@ -13,8 +13,17 @@ namespace Parley.Redis;
 /// </summary>
 internal abstract class RedisAdapterBase : ParleyAdapter
 {
+    private static readonly Task<int> s_alone = Task.FromResult(1);
+
     private protected readonly ConcurrentDictionary<string, PendingRequest> Requests = new(StringComparer.Ordinal);
     private protected readonly ConcurrentDictionary<string, AckRequest> AckRequests = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _countLock = new();
+    private Task<int>? _counting;
+    private int _count;
+    private long _countedAt;
+    private bool _hasCount;
+    private int _disposed;
 
     protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, string uid)
         : base(@namespace)
@@ -23,6 +32,12 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         Options = options;
         Uid = uid;
         Logger = connections.Logger;
+        Inbox = new RedisInbox(options.MaxQueuedMessages, Logger, @namespace.Name);
+        // Server-side events get an inbox of their own: a handler that blocks delays other server-side events, not
+        // the broadcasts to this node's sockets.
+        ServerEvents = new RedisInbox(options.MaxQueuedMessages, Logger, @namespace.Name);
+        // Counted from construction, so a node that created its namespace is not ready before the subscriptions are.
+        connections.BeginInit();
     }
 
     /// <summary>This node's id in the cluster (classic: uid2(6); sharded: 16 hex chars).</summary>
@@ -34,34 +49,111 @@ internal abstract class RedisAdapterBase : ParleyAdapter
 
     private protected ILogger Logger { get; }
 
+    /// <summary>Where the subscriber's messages for this namespace are handled, in order, off the Redis read loop.</summary>
+    private protected RedisInbox Inbox { get; }
+
+    private protected RedisInbox ServerEvents { get; }
+
     private protected JsonSerializerOptions WireOptions => Namespace.Server.WireOptions;
+
+    /// <summary>
+    /// A broadcast with acks across the cluster waits at most <see cref="RedisAdapterOptions.RequestsTimeout"/> when
+    /// the caller set no timeout: remote answers are only kept that long, so waiting longer could only hang.
+    /// </summary>
+    public override TimeSpan? DefaultAckTimeout => Options.RequestsTimeout;
 
     /// <summary>The raw count of subscribers of the request (classic) or namespace (sharded) channel.</summary>
     private protected abstract Task<long> CountSubscribersAsync();
 
+    /// <summary>Makes this namespace's subscriptions (remembered by the subscriber, so they survive reconnects).</summary>
+    private protected abstract Task SubscribeAsync();
+
     /// <summary>
-    /// How many nodes serve the namespace. While Redis is down there is no way to know: the node acts alone (logged),
-    /// so local broadcasts with acks and local fetches keep working.
+    /// Connects (in the background, retrying while Redis is down), subscribes, and counts as initialising until
+    /// both connections are up with the subscriptions confirmed: <see cref="RedisConnections.IsReady"/> waits for it.
     /// </summary>
-    public override async Task<int> ServerCountAsync()
+    public sealed override async Task InitAsync()
     {
         try
         {
-            return (int)Math.Max(1, await CountSubscribersAsync().ConfigureAwait(false));
+            _ = Connections.StartAsync();
+            await SubscribeAsync().ConfigureAwait(false);
+            // A subscription refused while the subscriber was down is in its set and restored before it counts as up.
+            await Connections.WaitUntilConnectedAsync(_disposing.Token).ConfigureAwait(false);
+            RedisLog.AdapterReady(Logger, Namespace.Name);
         }
-        catch (Resp.RespException e)
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
-            RedisLog.ServerCountFailed(Logger, Namespace.Name, e);
-            return 1;
+        }
+        finally
+        {
+            Connections.EndInit();
         }
     }
 
-    /// <summary>Registers a broadcast waiting for remote acks; forgotten after the ack timeout (upstream: <c>setTimeout(…, opts.flags.timeout)</c>).</summary>
+    /// <summary>
+    /// How many nodes serve the namespace, for requests that wait for one answer per node. It never waits for a Redis
+    /// that is known to be down: the node then acts alone, like a single node, so local broadcasts with acks and local
+    /// fetches keep working. A count is reused for <see cref="RedisAdapterOptions.ServerCountCacheDuration"/>, and
+    /// concurrent callers share one query.
+    /// </summary>
+    public override Task<int> ServerCountAsync()
+    {
+        if (!Connections.Commands.IsConnected)
+        {
+            return s_alone;
+        }
+        TaskCompletionSource<int> counting;
+        lock (_countLock)
+        {
+            if (_hasCount && TimeProvider.System.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
+            {
+                return Task.FromResult(_count);
+            }
+            if (_counting is { } shared)
+            {
+                return shared;
+            }
+            counting = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _counting = counting.Task;
+        }
+        _ = CountAsync(counting);
+        return counting.Task;
+    }
+
+    private async Task CountAsync(TaskCompletionSource<int> counting)
+    {
+        var count = 1;
+        var cache = false;
+        try
+        {
+            count = (int)Math.Max(1, await CountSubscribersAsync().ConfigureAwait(false));
+            cache = true;
+        }
+        catch (Resp.RespException e)
+        {
+            // Not cached: the next request asks again (or skips asking once the connection is known to be down).
+            RedisLog.ServerCountFailed(Logger, Namespace.Name, e);
+        }
+        lock (_countLock)
+        {
+            if (cache)
+            {
+                (_count, _countedAt, _hasCount) = (count, TimeProvider.System.GetTimestamp(), true);
+            }
+            _counting = null;
+        }
+        counting.TrySetResult(count);
+    }
+
+    /// <summary>
+    /// Registers a broadcast waiting for remote acks; forgotten after the ack timeout (upstream:
+    /// <c>setTimeout(…, opts.flags.timeout)</c>), or <see cref="DefaultAckTimeout"/> when there is none.
+    /// </summary>
     private protected void AddAckRequest(string requestId, BroadcastOptions options, Action<int> onClientCount, Action<EventArgument[]?> onAck)
     {
         AckRequests[requestId] = new AckRequest(onClientCount, onAck);
-        // Without a timeout Parley waits for every ack; keep remote answers coming for a minute at most.
-        var keep = (options.Flags.Timeout ?? TimeSpan.FromMinutes(1)) + TimeSpan.FromSeconds(1);
+        var keep = (options.Flags.Timeout ?? Options.RequestsTimeout) + TimeSpan.FromSeconds(1);
         _ = ForgetAckLaterAsync(requestId, keep);
     }
 
@@ -71,13 +163,16 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         AckRequests.TryRemove(requestId, out _);
     }
 
-    /// <summary>Waits for a request's answers; fails as socket.io does after the timeout.</summary>
+    /// <summary>
+    /// Waits for a request's answers; fails as socket.io does after the timeout. A request whose publish failed
+    /// (Redis down, queue full) is abandoned at once and returns what it has: this node alone.
+    /// </summary>
     private protected async Task<List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)>> WaitAsync(string requestId, PendingRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         try
         {
             await request.Done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            return request.Results;
+            return request.TakeResults();
         }
         catch (TimeoutException)
         {
@@ -137,33 +232,47 @@ internal abstract class RedisAdapterBase : ParleyAdapter
                 answer(value, valueAttachments);
             };
         }
-        Namespace.OnServerSideEmit(eventName, args, ack);
+        ServerEvents.Post(() => Namespace.OnServerSideEmit(eventName, args, ack));
     }
 
     private protected static EventArgument[] AckArguments(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments) =>
         [new EventArgument(value, attachments)];
 
     /// <summary>The first ack argument of a local client, to send back to the requesting node.</summary>
-    private protected static (JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments) FirstAck(EventArgument[] args)
+    private protected (JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments) FirstAck(EventArgument[] args)
     {
         if (args.Length == 0)
         {
             return (JsonDocument.Parse("null").RootElement, []);
         }
-        // Re-serialize so placeholders are renumbered against this argument's own attachments.
-        var payload = SocketPayload.Create(null, [args[0]], new JsonSerializerOptions());
+        // Re-serialize so placeholders are renumbered against this argument's own attachments; with the server's
+        // wire options, as every other payload it sends.
+        var payload = SocketPayload.Create(null, [args[0]], WireOptions);
         using var document = JsonDocument.Parse(payload.Json);
         return (document.RootElement[0].Clone(), payload.Attachments);
     }
 
     public override async ValueTask DisposeAsync()
     {
+        // The server disposes its namespaces' adapters, and the host may dispose the server twice (DI and shutdown).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var request in Requests.Values)
         {
             request.Done.TrySetCanceled();
         }
+        await Inbox.DisposeAsync().ConfigureAwait(false);
+        await ServerEvents.DisposeAsync().ConfigureAwait(false);
+        _disposing.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>Undoes <see cref="SubscribeAsync"/> when the namespace goes away.</summary>
+    private protected abstract Task UnsubscribeAsync();
 
     /// <summary>A request waiting for <c>Expected</c> answers from other nodes.</summary>
     internal sealed class PendingRequest(int type, int expected)
@@ -176,9 +285,21 @@ internal abstract class RedisAdapterBase : ParleyAdapter
 
         public int Received { get; private set; }
 
-        public List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> Results { get; } = [];
+        private List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> Results { get; } = [];
+
+        /// <summary>The answers so far (a copy: a late answer may still arrive while the caller reads them).</summary>
+        public List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> TakeResults()
+        {
+            lock (_lock)
+            {
+                return [.. Results];
+            }
+        }
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The request could not be published: nobody else will answer, stop waiting.</summary>
+        public void Abandon() => Done.TrySetResult();
 
         public void Add(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
         {

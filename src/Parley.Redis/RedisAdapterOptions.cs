@@ -27,6 +27,20 @@ public sealed class RedisAdapterOptions
     /// </summary>
     public bool PublishOnSpecificResponseChannel { get; set; }
 
+    /// <summary>
+    /// How long a server count (<c>PUBSUB NUMSUB</c> / <c>SHARDNUMSUB</c>) is reused. Upstream asks Redis on every
+    /// fetchSockets, serverSideEmitWithAck and broadcast with acks; within this window Parley answers from the last
+    /// count, so a node that joined or left less than this long ago may be missed or waited for (until the request
+    /// times out). Default 1 s; <see cref="TimeSpan.Zero"/> asks every time.
+    /// </summary>
+    public TimeSpan ServerCountCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many incoming messages per namespace may wait for delivery to local sockets (they are delivered off the
+    /// Redis read loop, in order). Past it newer messages are dropped and an error is logged. Default 65,536.
+    /// </summary>
+    public int MaxQueuedMessages { get; set; } = 65_536;
+
     /// <summary>Sharded: the channel prefix (<c>channelPrefix</c>). Default <c>socket.io</c>.</summary>
     public string ChannelPrefix { get; set; } = "socket.io";
 
@@ -43,6 +57,10 @@ public sealed class RedisAdapterOptions
         if (RequestsTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("RedisAdapterOptions.RequestsTimeout must be positive");
+        }
+        if (ServerCountCacheDuration < TimeSpan.Zero || MaxQueuedMessages <= 0)
+        {
+            throw new ArgumentException("RedisAdapterOptions.ServerCountCacheDuration must not be negative and MaxQueuedMessages must be positive");
         }
     }
 }

@@ -22,8 +22,9 @@ internal sealed class RedisConnections : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RespMessageHandler> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RespMessageHandler> _patterns = new(StringComparer.Ordinal);
     private readonly Action<Task<RespValue>, object?> _onPublished;
-    private long _failedPublishes;
-    private long _lastFailureLog;
+    private readonly LogThrottle _publishFailures = new();
+    private readonly LogThrottle _pendingSubscriptions = new();
+    private int _initializing;
 
     public RedisConnections(RespConnectionOptions options, ILoggerFactory loggerFactory)
     {
@@ -51,6 +52,35 @@ internal sealed class RedisConnections : IAsyncDisposable
     /// Parley.Resp); the subscriber restores whatever was subscribed meanwhile on its first connect.
     /// </summary>
     public Task StartAsync() => Task.WhenAll(_commands.StartConnecting(), _subscriber.StartConnecting());
+
+    /// <summary>
+    /// Both connections are up (the subscriber with its subscriptions restored) and every adapter started so far
+    /// has had its subscriptions confirmed: a broadcast published now reaches every subscribed node.
+    /// </summary>
+    public bool IsReady => _commands.IsConnected && _subscriber.IsConnected && Volatile.Read(ref _initializing) == 0;
+
+    /// <summary>Completes once <see cref="IsReady"/> holds (now or after an outage).</summary>
+    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
+    {
+        while (!IsReady)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes once both connections are up; an adapter's start-up waits for this after subscribing.</summary>
+    public async Task WaitUntilConnectedAsync(CancellationToken cancellationToken)
+    {
+        while (!_commands.IsConnected || !_subscriber.IsConnected)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An adapter is making its first subscriptions: not ready until <see cref="EndInit"/>.</summary>
+    public void BeginInit() => Interlocked.Increment(ref _initializing);
+
+    public void EndInit() => Interlocked.Decrement(ref _initializing);
 
     // ---- subscriptions, routed by exact channel (SUBSCRIBE / SSUBSCRIBE) or by pattern (PSUBSCRIBE) ----
 
@@ -97,9 +127,13 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             await task.ConfigureAwait(false);
         }
-        catch (RespException e)
+        catch (RespException e) when (_pendingSubscriptions.Tick(out var count))
         {
-            RedisLog.SubscribePending(_logger, channel, e);
+            RedisLog.SubscribePending(_logger, channel, count, e);
+        }
+        catch (RespException)
+        {
+            // Counted in the next line of the throttle above.
         }
     }
 
@@ -123,21 +157,26 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     // ---- publishing: fire and forget, failures logged ----
 
-    /// <summary>PUBLISH without waiting: the command is pipelined; a failure (Redis down) is logged, not thrown.</summary>
-    public void Publish(string channel, ReadOnlyMemory<byte> message) =>
-        Observe(_commands.ExecuteAsync("PUBLISH", channel, message), channel);
+    /// <summary>
+    /// PUBLISH without waiting: the command is pipelined; a failure (Redis down, queue full) is logged, not thrown,
+    /// and reported to <paramref name="onFailed"/> (a request then stops waiting for answers that cannot come).
+    /// </summary>
+    public void Publish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) =>
+        Observe(_commands.ExecuteAsync("PUBLISH", channel, message), channel, onFailed);
 
     /// <summary>SPUBLISH without waiting, as <see cref="Publish"/>.</summary>
-    public void SPublish(string channel, ReadOnlyMemory<byte> message) =>
-        Observe(_commands.ExecuteAsync("SPUBLISH", channel, message), channel);
+    public void SPublish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) =>
+        Observe(_commands.ExecuteAsync("SPUBLISH", channel, message), channel, onFailed);
 
-    private void Observe(Task<RespValue> task, string channel)
+    private void Observe(Task<RespValue> task, string channel, Action? onFailed)
     {
         if (task.IsCompletedSuccessfully)
         {
             return;
         }
-        task.ContinueWith(_onPublished, channel, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // The state is the channel alone for broadcasts (no allocation beyond the continuation); requests add their callback.
+        object state = onFailed is null ? channel : (channel, onFailed);
+        task.ContinueWith(_onPublished, state, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void OnPublished(Task<RespValue> task, object? state)
@@ -146,13 +185,11 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             return;
         }
-        var failed = Interlocked.Increment(ref _failedPublishes);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastFailureLog);
-        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
+        var (channel, onFailed) = state is string c ? (c, null) : ((string, Action?))state!;
+        onFailed?.Invoke();
+        if (_publishFailures.Tick(out var failed))
         {
-            Interlocked.Exchange(ref _failedPublishes, 0);
-            RedisLog.PublishFailed(_logger, (string)state!, failed, task.Exception!.InnerException ?? task.Exception);
+            RedisLog.PublishFailed(_logger, channel, Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
         }
     }
 

@@ -13,11 +13,11 @@ internal static partial class RedisLog
     [LoggerMessage(5002, LogLevel.Error, "Redis adapter lost its {Kind} connection to {Endpoint}; cross-node traffic stops until it is back")]
     public static partial void Disconnected(ILogger logger, string kind, string endpoint, Exception exception);
 
-    [LoggerMessage(5003, LogLevel.Error, "Redis adapter could not publish to {Channel} ({Failed} failed publish(es) since the last report); the message reached local sockets only")]
-    public static partial void PublishFailed(ILogger logger, string channel, long failed, Exception exception);
+    [LoggerMessage(5003, LogLevel.Error, "Redis adapter could not publish to {Channel} on {Endpoint} ({Failed} failed publish(es) since the last report); the message reached local sockets only")]
+    public static partial void PublishFailed(ILogger logger, string channel, string endpoint, long failed, Exception exception);
 
-    [LoggerMessage(5004, LogLevel.Warning, "Redis adapter subscription to {Channel} is not active yet (it is made again when Redis is back)")]
-    public static partial void SubscribePending(ILogger logger, string channel, Exception exception);
+    [LoggerMessage(5004, LogLevel.Warning, "Redis adapter subscription to {Channel} is not active yet ({Count} subscription(s) since the last report); they are made when Redis is back")]
+    public static partial void SubscribePending(ILogger logger, string channel, long count, Exception exception);
 
     [LoggerMessage(5005, LogLevel.Warning, "Redis adapter ignored a malformed message on {Channel}")]
     public static partial void MalformedMessage(ILogger logger, string channel, Exception exception);
@@ -30,4 +30,10 @@ internal static partial class RedisLog
 
     [LoggerMessage(5008, LogLevel.Debug, "Redis adapter {Uid} serves namespace {Namespace} ({Mode})")]
     public static partial void AdapterStarted(ILogger logger, string uid, string @namespace, string mode);
+
+    [LoggerMessage(5009, LogLevel.Error, "Redis adapter dropped {Dropped} incoming message(s) for {Namespace} since the last report: local delivery is too far behind")]
+    public static partial void InboxFull(ILogger logger, string @namespace, long dropped);
+
+    [LoggerMessage(5010, LogLevel.Information, "Redis adapter for {Namespace} is subscribed and ready")]
+    public static partial void AdapterReady(ILogger logger, string @namespace);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Hosting;
@@ -30,6 +31,7 @@ public static class RedisParleyBuilderExtensions
             options.Validate();
             return new RedisConnections(options.Connection, sp.GetRequiredService<ILoggerFactory>());
         });
+        builder.Services.TryAddSingleton(sp => new RedisAdapterStatus(sp.GetRequiredService<RedisConnections>()));
         builder.Services.Replace(ServiceDescriptor.Singleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
@@ -48,4 +50,20 @@ public static class RedisParleyBuilderExtensions
             o.Sharded = true;
             configure?.Invoke(o);
         });
+
+    /// <summary>
+    /// Adds <see cref="RedisAdapterHealthCheck"/> (after <c>AddRedis</c>): healthy while this node reaches the
+    /// cluster through Redis. <paramref name="failureStatus"/> defaults to <see cref="HealthStatus.Unhealthy"/>;
+    /// <see cref="HealthStatus.Degraded"/> keeps a node that still serves its own clients in rotation.
+    /// </summary>
+    public static IHealthChecksBuilder AddParleyRedis(this IHealthChecksBuilder builder, string name = "parley-redis", HealthStatus? failureStatus = null, IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new RedisAdapterHealthCheck(sp.GetService<RedisAdapterStatus>()
+                ?? throw new InvalidOperationException("AddParleyRedis() needs services.AddParley().AddRedis(…) first")),
+            failureStatus,
+            tags));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Parley.Adapters;
 using Parley.Resp;
@@ -33,33 +32,37 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     private readonly string _channel;
     private readonly string _responseChannel;
     private readonly RespMessageHandler _onMessage;
-    private readonly ConcurrentDictionary<string, byte> _roomChannels = new(StringComparer.Ordinal);
+    // Room channels this node is subscribed to; changed only under _roomSync (see Reconcile).
+    private readonly HashSet<string> _roomChannels = new(StringComparer.Ordinal);
+    private readonly Lock _roomSync = new();
 
     public ShardedRedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options)
         : base(@namespace, connections, options, RedisWire.HexId())
     {
         _channel = options.ChannelPrefix + "#" + @namespace.Name + "#";
         _responseChannel = _channel + Uid + "#";
-        _onMessage = OnRawMessage;
+        _onMessage = Inbox.Wrap(OnRawMessage);
     }
 
-    public override async Task InitAsync()
+    private protected override async Task SubscribeAsync()
     {
-        _ = Connections.StartAsync();
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "sharded " + Options.SubscriptionMode);
         await Connections.SSubscribeAsync(_channel, _onMessage).ConfigureAwait(false);
         await Connections.SSubscribeAsync(_responseChannel, _onMessage).ConfigureAwait(false);
     }
 
-    public override async ValueTask DisposeAsync()
+    private protected override Task UnsubscribeAsync()
     {
         var channels = new List<Task> { Connections.SUnsubscribeAsync(_channel), Connections.SUnsubscribeAsync(_responseChannel) };
-        foreach (var channel in _roomChannels.Keys)
+        lock (_roomSync)
         {
-            channels.Add(Connections.SUnsubscribeAsync(channel));
+            foreach (var channel in _roomChannels)
+            {
+                channels.Add(Connections.SUnsubscribeAsync(channel));
+            }
+            _roomChannels.Clear();
         }
-        await Task.WhenAll(channels).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await base.DisposeAsync().ConfigureAwait(false);
+        return Task.WhenAll(channels);
     }
 
     private protected override Task<long> CountSubscribersAsync() => Connections.Commands.PubSubShardNumSubAsync(_channel);
@@ -74,22 +77,37 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         _ => false,
     };
 
-    protected override void OnRoomCreated(string room)
-    {
-        if (HasOwnChannel(room))
-        {
-            var channel = _channel + room + "#";
-            _roomChannels[channel] = 0;
-            _ = Connections.SSubscribeAsync(channel, _onMessage);
-        }
-    }
+    protected override void OnRoomCreated(string room) => Reconcile(room);
 
-    protected override void OnRoomDeleted(string room)
+    protected override void OnRoomDeleted(string room) => Reconcile(room);
+
+    /// <summary>
+    /// Makes the room's channel subscription match whether the room exists now. The create/delete hooks run after
+    /// the adapter's lock is released, so two of them for one room can arrive in either order (a join racing a
+    /// leave); acting on the hook's own verdict could leave a node unsubscribed from a room it has, deaf to remote
+    /// broadcasts to it. Re-reading the room under one lock, and queueing the (un)subscribe inside it (queueing
+    /// never blocks), makes the last hook to run decide, and Redis sees the commands in that order.
+    /// </summary>
+    private void Reconcile(string room)
     {
         var channel = _channel + room + "#";
-        if (_roomChannels.TryRemove(channel, out _))
+        lock (_roomSync)
         {
-            _ = Connections.SUnsubscribeAsync(channel);
+            var wanted = HasRoom(room) && HasOwnChannel(room);
+            if (wanted == _roomChannels.Contains(channel))
+            {
+                return;
+            }
+            if (wanted)
+            {
+                _roomChannels.Add(channel);
+                _ = Connections.SSubscribeAsync(channel, _onMessage);
+            }
+            else
+            {
+                _roomChannels.Remove(channel);
+                _ = Connections.SUnsubscribeAsync(channel);
+            }
         }
     }
 
@@ -255,14 +273,14 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         var requestId = RedisWire.HexId();
         var request = new PendingRequest(FetchSockets, others);
         Requests[requestId] = request;
-        Publish(_channel, Encode(FetchSockets, (options, requestId), static (w, s) =>
+        Connections.SPublish(_channel, Encode(FetchSockets, (options, requestId), static (w, s) =>
         {
             w.WriteStartObject();
             w.WritePropertyName("opts");
             RedisWire.WriteOptions(w, s.options, withFlags: true);
             w.WriteString("requestId", s.requestId);
             w.WriteEndObject();
-        }, []));
+        }, []), request.Abandon);
         var answers = await WaitAsync(requestId, request, options.Flags.Timeout ?? Options.RequestsTimeout).ConfigureAwait(false);
         return ToRemoteSockets(local, answers);
     }
@@ -285,7 +303,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         var requestId = RedisWire.HexId();
         var request = new PendingRequest(ServerSideEmit, others);
         Requests[requestId] = request;
-        Publish(_channel, EncodeServerSideEmit(payload, requestId));
+        Connections.SPublish(_channel, EncodeServerSideEmit(payload, requestId), request.Abandon);
         var answers = await WaitAsync(requestId, request, timeout, cancellationToken).ConfigureAwait(false);
         return answers.ConvertAll(static a => a.Value);
     }

@@ -14,15 +14,27 @@ namespace Parley.Resp;
 /// would grow without bound during a long outage and then replay stale broadcasts and session writes in a burst;
 /// a Socket.IO adapter and a session store both prefer an immediate error they can log or surface.
 /// </para>
+/// <para>
+/// A Redis that hangs without closing the socket (a stopped process, a partition, a NAT that forgot the flow) is
+/// noticed by a PING every <see cref="RespConnectionOptions.PingInterval"/> on every connection, the subscriber's
+/// included: no reply within the command timeout drops the connection and the usual reconnect follows. TCP
+/// keepalive covers the idle case at the socket level as well.
+/// </para>
 /// </summary>
 internal abstract class RespClientBase : IAsyncDisposable
 {
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _sweeper;
     private RespSession? _session;
+    // The session once it is fully up (the subscriber's subscriptions restored); _session is published earlier so
+    // the restore and racing (un)subscribes can be sent on it.
+    private RespSession? _active;
     private Task? _monitor;
     private Task? _firstConnect;
     private int _connectStarted;
+    private RespRequest? _probe;
+    private long _lastProbe;
+    private int _sweeping;
 
     protected RespClientBase(RespConnectionOptions options, ILogger? logger, TimeProvider? timeProvider, string kind)
     {
@@ -45,7 +57,8 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     public RespConnectionOptions Options { get; }
 
-    public bool IsConnected => _session is { IsClosed: false };
+    /// <summary>True while a connection is up and ready: handshake answered and, for the subscriber, subscriptions restored.</summary>
+    public bool IsConnected => Volatile.Read(ref _active) is { IsClosed: false };
 
     protected ILogger Logger { get; }
 
@@ -185,19 +198,25 @@ internal abstract class RespClientBase : IAsyncDisposable
         _disposed.Dispose();
     }
 
-    /// <summary>Queues a request on the current session, or fails it fast when there is none.</summary>
+    /// <summary>Commands owed a reply and unsent bytes of the current connection; zeros while disconnected.</summary>
+    internal (int Pending, long QueuedBytes) QueueState => Session?.QueueState ?? default;
+
+    /// <summary>Queues a request on the current session, or fails it fast when there is none or its queue is full.</summary>
     protected Task<RespValue> Send(RespSession? session, RespRequest request)
     {
-        if (session is null || !session.TryEnqueue(request))
+        var result = session?.TryEnqueue(request) ?? EnqueueResult.Closed;
+        if (result == EnqueueResult.Queued)
         {
-            request.ReleaseBuffer();
-            return Task.FromException<RespValue>(NotConnected());
+            return request.Task;
         }
-        return request.Task;
+        request.ReleaseBuffer();
+        return Task.FromException<RespValue>(result == EnqueueResult.Full ? session!.QueueFull() : NotConnected());
     }
 
-    protected RespRequest NewRequest(string command, int expectedReplies = 1) =>
-        new(command, expectedReplies, Time.GetTimestamp() + (long)(Options.CommandTimeout.TotalSeconds * Time.TimestampFrequency));
+    protected RespRequest NewRequest(string command, int expectedReplies = 1, bool probe = false) =>
+        new(command, expectedReplies, Time.GetTimestamp() + TimeoutTicks) { IsProbe = probe };
+
+    private long TimeoutTicks => (long)(Options.CommandTimeout.TotalSeconds * Time.TimestampFrequency);
 
     protected RespConnectionException NotConnected() =>
         _disposed.IsCancellationRequested
@@ -229,6 +248,7 @@ internal abstract class RespClientBase : IAsyncDisposable
         try
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            EnableKeepAlive(socket);
             try
             {
                 await socket.ConnectAsync(Options.Host, Options.Port, cts.Token).ConfigureAwait(false);
@@ -249,10 +269,11 @@ internal abstract class RespClientBase : IAsyncDisposable
                     RemoteCertificateValidationCallback = Options.CertificateValidation,
                 }, cts.Token).ConfigureAwait(false);
             }
-            session = new RespSession(stream, Logger, Endpoint, PushHandler);
+            session = new RespSession(stream, Logger, Endpoint, PushHandler, Options.MaxPendingCommands, Options.MaxQueuedBytes);
             session.Start();
             await HandshakeAsync(session).WaitAsync(cts.Token).ConfigureAwait(false);
             await ActivateAsync(session, cts.Token).ConfigureAwait(false);
+            Volatile.Write(ref _active, session);
             Logger.Connected(Kind, Endpoint);
             return session;
         }
@@ -286,9 +307,32 @@ internal abstract class RespClientBase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// node-redis' default (<c>socket.keepAlive</c> 5000, which libuv pairs with 1 s probes, 10 of them): an idle
+    /// connection whose peer vanished without a reset is noticed in about 15 s even between PINGs.
+    /// </summary>
+    private void EnableKeepAlive(Socket socket)
+    {
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 5);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 10);
+        }
+        catch (Exception e) when (e is SocketException or PlatformNotSupportedException)
+        {
+            Logger.KeepAliveUnsupported(Endpoint, e);
+        }
+    }
+
+    /// <summary>
+    /// AUTH, SELECT and CLIENT SETNAME when configured, and always a PING: the kernel completes a TCP connect to a
+    /// stopped Redis on its own, so only a reply proves the server is there before the connection counts as up.
+    /// </summary>
     private Task HandshakeAsync(RespSession session)
     {
-        var steps = new List<Task>(3);
+        var steps = new List<Task>(4);
         if (Options.Password is not null)
         {
             var auth = NewRequest("AUTH");
@@ -314,7 +358,22 @@ internal abstract class RespClientBase : IAsyncDisposable
             RespWriter.WriteCommand(name, "CLIENT", ["SETNAME", Options.ClientName]);
             steps.Add(Send(session, name));
         }
+        var ping = NewRequest("PING");
+        RespWriter.WriteCommand(ping, "PING", []);
+        steps.Add(AnsweredAsync(Send(session, ping)));
         return Task.WhenAll(steps);
+    }
+
+    /// <summary>Any reply proves the server is there: an error such as NOAUTH is for the commands that follow to report.</summary>
+    private static async Task AnsweredAsync(Task<RespValue> reply)
+    {
+        try
+        {
+            await reply.ConfigureAwait(false);
+        }
+        catch (RespServerException)
+        {
+        }
     }
 
     /// <summary>Waits for the session to fail, then reconnects until disposal; never lets an exception escape.</summary>
@@ -379,14 +438,53 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     private void Sweep()
     {
+        // Timer callbacks may overlap on a busy thread pool; one sweep at a time keeps the probe state simple.
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
+        }
         try
         {
-            Volatile.Read(ref _session)?.ExpireTimedOut(Time.GetTimestamp(), Options.CommandTimeout);
+            var session = Volatile.Read(ref _session);
+            if (session is null)
+            {
+                return;
+            }
+            var now = Time.GetTimestamp();
+            session.ExpireTimedOut(now, Options.CommandTimeout, TimeoutTicks);
+            Probe(session, now);
         }
         catch (Exception e)
         {
             Logger.LoopFailed(Kind, e);
         }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    /// <summary>
+    /// One keepalive PING in flight at a time, every PingInterval. A subscriber may PING in subscribed mode (RESP2
+    /// answers <c>["pong", ""]</c>, which the FIFO matches like any reply).
+    /// </summary>
+    private void Probe(RespSession session, long now)
+    {
+        var interval = Options.PingInterval;
+        if (interval <= TimeSpan.Zero || session.IsClosed || _probe is { Task.IsCompleted: false })
+        {
+            return;
+        }
+        if (Time.GetElapsedTime(_lastProbe, now) < interval)
+        {
+            return;
+        }
+        _lastProbe = now;
+        var probe = NewRequest("PING", probe: true);
+        RespWriter.WriteCommand(probe, "PING", []);
+        _probe = probe;
+        // Its failure is the session's failure, reported by the monitor; nothing to observe here.
+        _ = Send(session, probe).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void RaiseConnected()

@@ -46,6 +46,27 @@ public sealed class RespConnectionOptions
     /// <summary>Cap of the reconnect delay. Default 2 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often each connection (the subscriber too) sends <c>PING</c>. A PING without a reply within
+    /// <see cref="CommandTimeout"/> drops the connection and reconnects: that is how a Redis that hangs (stopped
+    /// process, network partition, a peer that vanished without a reset) is noticed. Default 2 s;
+    /// <see cref="TimeSpan.Zero"/> turns it off (then only TCP keepalive and command timeouts notice).
+    /// </summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How many commands one connection may have waiting for replies (sent or not). Past it, new commands fail at
+    /// once with <see cref="RespQueueFullException"/> instead of piling up in memory while Redis does not answer.
+    /// Default 100,000.
+    /// </summary>
+    public int MaxPendingCommands { get; set; } = 100_000;
+
+    /// <summary>
+    /// How many bytes of commands one connection may hold that are not yet written to the socket. Past it, new
+    /// commands fail at once with <see cref="RespQueueFullException"/>. Default 32 MiB.
+    /// </summary>
+    public long MaxQueuedBytes { get; set; } = 32L * 1024 * 1024;
+
     /// <summary>Parses <c>redis://</c> / <c>rediss://</c> URLs; user, password and db are optional.</summary>
     public static RespConnectionOptions Parse(string connectionString)
     {
@@ -96,6 +117,10 @@ public sealed class RespConnectionOptions
         if (CommandTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || ReconnectMinDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectMinDelay)
         {
             throw new ArgumentException("RespConnectionOptions timeouts and delays must be positive, and ReconnectMaxDelay >= ReconnectMinDelay");
+        }
+        if (PingInterval < TimeSpan.Zero || MaxPendingCommands <= 0 || MaxQueuedBytes <= 0)
+        {
+            throw new ArgumentException("RespConnectionOptions.PingInterval must not be negative, MaxPendingCommands and MaxQueuedBytes must be positive");
         }
     }
 

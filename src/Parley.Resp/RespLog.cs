@@ -37,4 +37,10 @@ internal static partial class RespLog
 
     [LoggerMessage(3010, LogLevel.Debug, "{Command} got no reply within {Timeout}")]
     public static partial void CommandTimedOut(this ILogger logger, string command, TimeSpan timeout);
+
+    [LoggerMessage(3011, LogLevel.Warning, "Redis at {Endpoint} stopped answering ({Reason}); dropping the connection to reconnect")]
+    public static partial void ConnectionHung(this ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(3012, LogLevel.Debug, "TCP keepalive could not be tuned for {Endpoint}; relying on PING")]
+    public static partial void KeepAliveUnsupported(this ILogger logger, string endpoint, Exception exception);
 }

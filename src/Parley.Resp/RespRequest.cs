@@ -29,6 +29,15 @@ internal sealed class RespRequest : TaskCompletionSource<RespValue>, IBufferWrit
     /// <summary>When the caller stops waiting, in <see cref="TimeProvider.GetTimestamp"/> units.</summary>
     public long Deadline { get; }
 
+    /// <summary>
+    /// A keepalive PING: when it gets no reply in time the connection is declared dead, since every other command
+    /// queued behind it on the same FIFO is not being answered either.
+    /// </summary>
+    public bool IsProbe { get; init; }
+
+    /// <summary>The encoded length, fixed when the request is queued (counted against the queue's byte cap).</summary>
+    public int Size { get; set; }
+
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
     public void Advance(int count) => _length += count;

@@ -12,23 +12,45 @@ namespace Parley.Resp;
 /// A command enters the FIFO and the channel under one short lock, so the FIFO order is the wire order; no lock is
 /// held across I/O. When anything goes wrong the session fails as a whole: every pending command gets a
 /// <see cref="RespConnectionException"/> at once, and the owner reconnects with a new session.
+/// <para>
+/// Memory is bounded: past <c>MaxPendingCommands</c> commands awaiting replies or <c>MaxQueuedBytes</c> unsent bytes
+/// new commands are refused (<see cref="RespQueueFullException"/>), because a Redis that stopped answering without
+/// closing the socket would otherwise make the queue grow until the process dies.
+/// </para>
 /// </summary>
 internal sealed class RespSession
 {
+    /// <summary>Flush at least this often within a long batch, so one burst does not sit in the pipe unsent.</summary>
+    private const int FlushThreshold = 64 * 1024;
+
+    /// <summary>
+    /// The oldest command still owed a reply may wait this many command timeouts before the connection is declared
+    /// hung even without a PING (PingInterval 0); a timed-out command keeps its FIFO place until its reply comes, so
+    /// a server that is only slow for a moment costs the callers a timeout, not the connection.
+    /// </summary>
+    private const int HungAfterTimeouts = 3;
+
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
+    // Unbounded as a channel; bounded by the counts checked in TryEnqueue.
     private readonly Channel<RespRequest> _outgoing = Channel.CreateUnbounded<RespRequest>(new UnboundedChannelOptions { SingleReader = true });
+    // The FIFO of commands owed a reply is _expired then _pending: commands whose deadline passed move from the head
+    // of _pending to the tail of _expired once, so a sweep never rescans them (deadlines grow with queue order).
+    private readonly Queue<RespRequest> _expired = new();
     private readonly Queue<RespRequest> _pending = new();
     private readonly Lock _sync = new();
     private readonly TaskCompletionSource<Exception> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<RespValue, bool>? _push;
     private readonly ILogger _logger;
     private readonly string _endpoint;
+    private readonly int _maxPending;
+    private readonly long _maxQueuedBytes;
+    private long _queuedBytes;
     private bool _closed;
 
     // push: for the subscriber, claims pub/sub messages before FIFO matching; returns true if consumed.
-    public RespSession(Stream stream, ILogger logger, string endpoint, Func<RespValue, bool>? push)
+    public RespSession(Stream stream, ILogger logger, string endpoint, Func<RespValue, bool>? push, int maxPending = int.MaxValue, long maxQueuedBytes = long.MaxValue)
     {
         _stream = stream;
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -36,6 +58,8 @@ internal sealed class RespSession
         _logger = logger;
         _endpoint = endpoint;
         _push = push;
+        _maxPending = maxPending;
+        _maxQueuedBytes = maxQueuedBytes;
     }
 
     /// <summary>Completes with the reason once the session has failed; never faults.</summary>
@@ -43,49 +67,89 @@ internal sealed class RespSession
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
+    /// <summary>Commands owed a reply, and bytes accepted but not yet flushed to the socket (for tests and diagnostics).</summary>
+    public (int Pending, long QueuedBytes) QueueState
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (_expired.Count + _pending.Count, Interlocked.Read(ref _queuedBytes));
+            }
+        }
+    }
+
     public void Start()
     {
         _ = Task.Run(WriteLoopAsync);
         _ = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>Queues a request; false when the session is already closed (the caller still owns the buffer).</summary>
-    public bool TryEnqueue(RespRequest request)
+    /// <summary>
+    /// Queues a request. When the result is not <see cref="EnqueueResult.Queued"/> the caller still owns the buffer
+    /// and must fail the request.
+    /// </summary>
+    public EnqueueResult TryEnqueue(RespRequest request)
     {
+        var size = request.Written.Length;
         lock (_sync)
         {
             if (_closed)
             {
-                return false;
+                return EnqueueResult.Closed;
             }
+            if (_expired.Count + _pending.Count >= _maxPending || Interlocked.Read(ref _queuedBytes) + size > _maxQueuedBytes)
+            {
+                return EnqueueResult.Full;
+            }
+            request.Size = size;
+            Interlocked.Add(ref _queuedBytes, size);
             _pending.Enqueue(request);
             _outgoing.Writer.TryWrite(request);
-            return true;
+            return EnqueueResult.Queued;
         }
     }
 
-    /// <summary>Fails the requests whose deadline passed; their replies, when they come, are matched and dropped.</summary>
-    public void ExpireTimedOut(long now, TimeSpan timeout)
+    public RespQueueFullException QueueFull() =>
+        new($"the queue to {_endpoint} is full (at most {_maxPending} commands awaiting replies and {_maxQueuedBytes} unsent bytes); Redis is not keeping up or not answering");
+
+    /// <summary>
+    /// Fails the requests whose deadline passed; their replies, when they come, are matched and dropped. Fails the
+    /// whole session when a keepalive PING timed out, or when the oldest command owed a reply has waited
+    /// <see cref="HungAfterTimeouts"/> timeouts: Redis is not answering this connection.
+    /// </summary>
+    public void ExpireTimedOut(long now, TimeSpan timeout, long timeoutTicks)
     {
         List<RespRequest>? expired = null;
+        string? hung = null;
         lock (_sync)
         {
-            foreach (var request in _pending)
+            while (_pending.TryPeek(out var head) && head.Deadline <= now)
             {
-                if (request.Deadline <= now && !request.Task.IsCompleted)
+                _expired.Enqueue(_pending.Dequeue());
+                (expired ??= []).Add(head);
+                if (head.IsProbe)
                 {
-                    (expired ??= []).Add(request);
+                    hung = $"{_endpoint} did not answer PING within {timeout}";
                 }
             }
+            if (hung is null && _expired.TryPeek(out var oldest) && now - oldest.Deadline >= (HungAfterTimeouts - 1) * timeoutTicks)
+            {
+                hung = $"{_endpoint} did not answer {oldest.Command} within {HungAfterTimeouts} x {timeout}";
+            }
         }
-        if (expired is null)
+        if (expired is not null)
         {
-            return;
+            foreach (var request in expired)
+            {
+                _logger.CommandTimedOut(request.Command, timeout);
+                request.TrySetException(new RespTimeoutException($"{request.Command} got no reply from {_endpoint} within {timeout}"));
+            }
         }
-        foreach (var request in expired)
+        if (hung is not null)
         {
-            _logger.CommandTimedOut(request.Command, timeout);
-            request.TrySetException(new RespTimeoutException($"{request.Command} got no reply from {_endpoint} within {timeout}"));
+            _logger.ConnectionHung(_endpoint, hung);
+            Fail(new RespConnectionException(hung + "; dropping the connection"));
         }
     }
 
@@ -99,7 +163,8 @@ internal sealed class RespSession
                 return;
             }
             _closed = true;
-            failed = [.. _pending];
+            failed = [.. _expired, .. _pending];
+            _expired.Clear();
             _pending.Clear();
         }
         _outgoing.Writer.TryComplete();
@@ -126,13 +191,18 @@ internal sealed class RespSession
             var outgoing = _outgoing.Reader;
             while (await outgoing.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (outgoing.TryRead(out var request))
+                long batch = 0;
+                while (batch < FlushThreshold && outgoing.TryRead(out var request))
                 {
                     // Written even if it already timed out: it holds a place in the FIFO and its reply will come.
                     _writer.Write(request.Written);
                     request.ReleaseBuffer();
+                    batch += request.Size;
                 }
                 var flush = await _writer.FlushAsync().ConfigureAwait(false);
+                // Counted until flushed: a Redis that stops reading blocks the flush, and what waits behind it is
+                // what MaxQueuedBytes bounds.
+                Interlocked.Add(ref _queuedBytes, -batch);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     break;
@@ -203,7 +273,8 @@ internal sealed class RespSession
         RespRequest? done = null;
         lock (_sync)
         {
-            if (!_pending.TryPeek(out var head))
+            var queue = _expired.Count > 0 ? _expired : _pending;
+            if (!queue.TryPeek(out var head))
             {
                 if (_push is not null)
                 {
@@ -216,7 +287,7 @@ internal sealed class RespSession
             }
             if (value.Type == RespType.Error || --head.RemainingReplies <= 0)
             {
-                done = _pending.Dequeue();
+                done = queue.Dequeue();
             }
         }
         if (done is null)
@@ -232,4 +303,11 @@ internal sealed class RespSession
             done.TrySetResult(value);
         }
     }
+}
+
+internal enum EnqueueResult : byte
+{
+    Queued,
+    Closed,
+    Full,
 }

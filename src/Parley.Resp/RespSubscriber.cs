@@ -68,15 +68,19 @@ internal sealed class RespSubscriber : RespClientBase
         await Send(Session, request).ConfigureAwait(false);
     }
 
-    private async Task ChangeAsync(string command, HashSet<string> set, string[] names, bool add)
+    /// <summary>
+    /// Updates the remembered set and queues the command under one lock, so the order in which callers change a
+    /// channel is the order Redis sees (queueing never blocks). Sending outside the lock let a SUBSCRIBE overtake the
+    /// UNSUBSCRIBE before it: remembered as unsubscribed, subscribed on the server, or the reverse.
+    /// </summary>
+    private Task ChangeAsync(string command, HashSet<string> set, string[] names, bool add)
     {
         ArgumentNullException.ThrowIfNull(names);
         if (names.Length == 0)
         {
             // An UNSUBSCRIBE with no channel means "all" to Redis; never send it by accident.
-            return;
+            return Task.CompletedTask;
         }
-        RespSession? session;
         lock (_sync)
         {
             foreach (var name in names)
@@ -90,18 +94,15 @@ internal sealed class RespSubscriber : RespClientBase
                     set.Remove(name);
                 }
             }
-            session = Session;
-        }
-        if (session is null)
-        {
-            if (!add)
+            var session = Session;
+            if (session is null)
             {
-                // Nothing to undo on a server we are not connected to; the next session will not have it.
-                return;
+                // Nothing to undo on a server we are not connected to; the next session will not have it. A
+                // subscribe is remembered and made on connect, but the caller learns it is not active yet.
+                return add ? Task.FromException(NotConnected()) : Task.CompletedTask;
             }
-            throw NotConnected();
+            return SendSubscriptionAsync(session, command, names);
         }
-        await SendSubscriptionAsync(session, command, names).ConfigureAwait(false);
     }
 
     private Task SendSubscriptionAsync(RespSession session, string command, IReadOnlyList<string> names)
@@ -132,37 +133,36 @@ internal sealed class RespSubscriber : RespClientBase
     }
 
     /// <summary>
-    /// Publishes the session and takes the snapshot to restore under the same lock as <see cref="ChangeAsync"/>, so
-    /// a subscribe racing with the reconnect is either in the snapshot or sent on the new session (or both: a
-    /// repeated SUBSCRIBE is harmless).
+    /// Publishes the session, takes the snapshot and queues its restore under the same lock as
+    /// <see cref="ChangeAsync"/>: a change racing with the reconnect is either in the snapshot or queued after the
+    /// restore on the new session, never before it (an UNSUBSCRIBE overtaken by the restore's SUBSCRIBE would leave
+    /// a channel subscribed that nobody remembers).
     /// </summary>
     protected override async Task ActivateAsync(RespSession session, CancellationToken cancellationToken)
     {
-        string[] channels, patterns, shardChannels;
+        var restores = new List<Task>(3);
+        int count;
         lock (_sync)
         {
-            channels = [.. _channels];
-            patterns = [.. _patterns];
-            shardChannels = [.. _shardChannels];
             Publish(session);
-        }
-        var restores = new List<Task>(3);
-        if (channels.Length > 0)
-        {
-            restores.Add(SendSubscriptionAsync(session, "SUBSCRIBE", channels));
-        }
-        if (patterns.Length > 0)
-        {
-            restores.Add(SendSubscriptionAsync(session, "PSUBSCRIBE", patterns));
-        }
-        if (shardChannels.Length > 0)
-        {
-            restores.Add(SendSubscriptionAsync(session, "SSUBSCRIBE", shardChannels));
+            count = _channels.Count + _patterns.Count + _shardChannels.Count;
+            if (_channels.Count > 0)
+            {
+                restores.Add(SendSubscriptionAsync(session, "SUBSCRIBE", [.. _channels]));
+            }
+            if (_patterns.Count > 0)
+            {
+                restores.Add(SendSubscriptionAsync(session, "PSUBSCRIBE", [.. _patterns]));
+            }
+            if (_shardChannels.Count > 0)
+            {
+                restores.Add(SendSubscriptionAsync(session, "SSUBSCRIBE", [.. _shardChannels]));
+            }
         }
         if (restores.Count > 0)
         {
             await Task.WhenAll(restores).WaitAsync(cancellationToken).ConfigureAwait(false);
-            Logger.Resubscribed(channels.Length + patterns.Length + shardChannels.Length, Endpoint);
+            Logger.Resubscribed(count, Endpoint);
         }
     }
 

@@ -85,7 +85,8 @@ public readonly struct BroadcastOperator
     /// <summary>
     /// Emits the event expecting an acknowledgement from every recipient on every node; returns the first
     /// argument of each answer. With <see cref="Timeout"/>, fails with <see cref="TimeoutException"/> when some
-    /// client did not answer in time (socket.io: "operation has timed out").
+    /// client did not answer in time (socket.io: "operation has timed out"). Without it, a cluster adapter still
+    /// bounds the wait (<see cref="ParleyAdapter.DefaultAckTimeout"/>), since it stops listening for remote answers.
     /// </summary>
     public async Task<IReadOnlyList<EventArgument>> EmitWithAckAsync(string eventName, object?[] args, CancellationToken cancellationToken = default)
     {
@@ -98,10 +99,12 @@ public readonly struct BroadcastOperator
         var nodes = _flags.Local ? 1 : await _namespace.Adapter.ServerCountAsync();
         collector.ExpectNodes(nodes);
         await publishing;
+        // Without a timeout a cluster adapter still bounds the wait: it stops listening for remote answers.
+        var timeout = _flags.Timeout ?? (_flags.Local ? null : _namespace.Adapter.DefaultAckTimeout);
         try
         {
-            return _flags.Timeout is { } timeout
-                ? await collector.Task.WaitAsync(timeout, cancellationToken)
+            return timeout is { } t
+                ? await collector.Task.WaitAsync(t, cancellationToken)
                 : await collector.Task.WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)

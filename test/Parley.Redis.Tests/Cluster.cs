@@ -27,34 +27,58 @@ public sealed class ParleyNode : IAsyncDisposable
 
     internal RedisAdapterBase Adapter => (RedisAdapterBase)Io.Sockets.Adapter;
 
-    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null)
+    public RedisAdapterStatus Status => Host.Services.GetRequiredService<RedisAdapterStatus>();
+
+    /// <summary>
+    /// Starts a node and, unless <paramref name="waitUntilReady"/> is false, waits until its Redis connections are up
+    /// and the namespaces' subscriptions confirmed: a publish before that would be dropped (the command connection
+    /// fails fast while connecting), and a broadcast from another node would be missed.
+    /// </summary>
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true)
     {
         ParleyNode? node = null;
         var host = await TestWebHost.StartAsync(
-            b => b.Services.AddParley().AddRedis(redisUrl, o =>
+            b =>
             {
-                o.Sharded = sharded;
-                o.RequestsTimeout = TimeSpan.FromSeconds(3);
-                configure?.Invoke(o);
-            }),
-            app => app.MapParley("/socket.io", io => io.OnConnection(socket =>
+                b.Services.AddParley().AddRedis(redisUrl, o =>
+                {
+                    o.Sharded = sharded;
+                    o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                    configure?.Invoke(o);
+                });
+                b.Services.AddHealthChecks().AddParleyRedis(failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
+            },
+            app => app.MapParley("/socket.io", io =>
             {
-                var auth = socket.Handshake.Auth;
-                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("rooms", out var rooms))
+                io.OnConnection(OnConnection);
+                foreach (var name in namespaces ?? [])
                 {
-                    socket.Join(rooms.EnumerateArray().Select(r => r.GetString()!).ToArray());
+                    io.Of(name).OnConnection(OnConnection);
                 }
-                if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
-                {
-                    foreach (var p in data.EnumerateObject())
-                    {
-                        socket.Data[p.Name] = p.Value.Clone();
-                    }
-                }
-            })));
+            }));
         node = new ParleyNode(host);
         _ = node.Io.Sockets; // creates "/" and starts its adapter
+        if (waitUntilReady)
+        {
+            await node.Status.WaitUntilReadyAsync().WithTimeout();
+        }
         return node;
+    }
+
+    private static void OnConnection(ParleySocket socket)
+    {
+        var auth = socket.Handshake.Auth;
+        if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("rooms", out var rooms))
+        {
+            socket.Join(rooms.EnumerateArray().Select(r => r.GetString()!).ToArray());
+        }
+        if (auth.ValueKind == JsonValueKind.Object && auth.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var p in data.EnumerateObject())
+            {
+                socket.Data[p.Name] = p.Value.Clone();
+            }
+        }
     }
 
     /// <summary>Handles server-side event <paramref name="eventName"/>, answering acks with <paramref name="reply"/>.</summary>
@@ -90,13 +114,26 @@ public sealed class NodePeer : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded)
+    /// <summary>
+    /// Starts the peer; <paramref name="key"/> is <c>key</c> (classic) or <c>channelPrefix</c> (sharded);
+    /// <paramref name="namespaces"/> are served besides "/".
+    /// </summary>
+    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null)
     {
-        var driver = NodeDriver.Start("redis-peer.mjs", new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["PEER_MODE"] = sharded ? "sharded" : "classic",
             ["PEER_REDIS"] = redisUrl,
-        });
+        };
+        if (key is not null)
+        {
+            environment["PEER_KEY"] = key;
+        }
+        if (namespaces is { Length: > 0 })
+        {
+            environment["PEER_NAMESPACES"] = string.Join(",", namespaces);
+        }
+        var driver = NodeDriver.Start("redis-peer.mjs", environment);
         var listening = await driver.NextEventAsync("peer", "listening");
         return new NodePeer(driver, listening!["port"]!.GetValue<int>());
     }

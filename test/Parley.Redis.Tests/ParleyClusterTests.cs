@@ -172,7 +172,102 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
         var e = await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.ServerSideEmitWithAckAsync("nobody-listens", [], TimeSpan.FromMilliseconds(300)).WithTimeout());
         Assert.Equal("timeout reached: only 0 responses received out of 1", e.Message);
     }
+
+    [Fact]
+    public async Task RapidJoinLeaveJoinKeepsReceivingRemoteBroadcasts()
+    {
+        var b1 = await _clients.ConnectAsync(_b.Url, []);
+        var socket = _b.Io.Sockets.Sockets[b1.Id];
+        var rooms = Enumerable.Range(0, 30).Select(i => "flip" + i).ToArray();
+        foreach (var room in rooms)
+        {
+            // Two threads at once; each ends with a join, so whatever the interleaving the socket is in the room,
+            // and in sharded dynamic mode the room's channel must be subscribed.
+            using var start = new Barrier(2);
+            await Task.WhenAll(
+                Task.Run(() =>
+                {
+                    start.SignalAndWait();
+                    socket.Join(room);
+                    socket.Leave(room);
+                    socket.Join(room);
+                }),
+                Task.Run(() =>
+                {
+                    start.SignalAndWait();
+                    socket.Leave(room);
+                    socket.Join(room);
+                    socket.Leave(room);
+                    socket.Join(room);
+                })).WithTimeout();
+            Assert.Contains(room, socket.Rooms);
+        }
+        if (sharded)
+        {
+            var subscribed = _b.Adapter.Connections.Subscriber.Subscriptions.ShardChannels;
+            Assert.All(rooms, room => Assert.Contains("socket.io#/#" + room + "#", subscribed));
+            foreach (var room in rooms)
+            {
+                await RoomReadyAsync(room);
+            }
+        }
+        foreach (var room in rooms)
+        {
+            await _a.Io.To(room).EmitAsync("in", room).WithTimeout();
+        }
+        foreach (var room in rooms)
+        {
+            Assert.Equal(room, (await _clients.ExpectNextAsync(b1.Handle, "in"))[0]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task ABlockingServerSideHandlerDoesNotHoldUpBroadcastsOrRedisReads()
+    {
+        var b1 = await _clients.ConnectAsync(_b.Url, ["slow"]);
+        await RoomReadyAsync("slow");
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource();
+        _b.Io.On("block", _ =>
+        {
+            entered.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(60)); // synchronous on purpose: the worst a handler can do
+            return Task.CompletedTask;
+        });
+        try
+        {
+            await _a.Io.ServerSideEmitAsync("block").WithTimeout();
+            await entered.Task.WithTimeout();
+            // Broadcasts published after the event still reach B's client, in order, while the handler blocks.
+            for (var i = 0; i < 100; i++)
+            {
+                await _a.Io.To("slow").EmitAsync("seq", i).WithTimeout();
+            }
+            for (var i = 0; i < 100; i++)
+            {
+                Assert.Equal(i, (await _clients.ExpectNextAsync(b1.Handle, "seq"))[0]!.GetValue<int>());
+            }
+            Assert.True(_b.Status.IsReady);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public async Task EmitWithAckWithoutTimeoutIsBoundedByRequestsTimeout()
+    {
+        var b1 = await _clients.ConnectAsync(_b.Url, ["mute"]);
+        _ = b1; // never answers "ask"
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.To("mute").EmitWithAckAsync("ask", [])).WithTimeout();
+        Assert.Equal("operation has timed out", e.Message);
+        // ParleyNode sets RequestsTimeout to 3 s.
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(10));
+    }
 }
+
 
 public sealed class ClassicParleyClusterTests(RedisServer redis) : ParleyClusterTests(redis, sharded: false), IClassFixture<RedisServer>;
 

@@ -117,17 +117,42 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
     [Fact]
     public async Task A_slow_server_times_commands_out_and_the_connection_survives()
     {
-        await using var c = await ConnectAsync(o => o.CommandTimeout = TimeSpan.FromMilliseconds(300));
-        // CLIENT PAUSE from another client holds our command server-side for a second (DEBUG is off by default in 7).
-        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1000", "ALL"));
+        // A pause of two timeouts is slow, not hung (hung is three, or an unanswered keepalive PING, turned off here
+        // so only the command under test waits).
+        await using var c = await ConnectAsync(o =>
+        {
+            o.CommandTimeout = TimeSpan.FromMilliseconds(500);
+            o.PingInterval = TimeSpan.Zero;
+        });
+        // CLIENT PAUSE from another client holds our command server-side (DEBUG is off by default in 7): longer than
+        // the timeout even if starting redis-cli and sending GET take 700 ms on a busy machine, shorter than three.
+        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1200", "ALL"));
         var started = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<RespTimeoutException>(() => c.ExecuteAsync("GET", "paused")).WithTimeout();
-        Assert.InRange(started.ElapsedMilliseconds, 250, 950);
+        Assert.True(started.ElapsedMilliseconds >= 450, $"timed out after {started.ElapsedMilliseconds} ms"); // the exception type proves it did not wait for the reply
         Assert.Contains("GET", e.Message, StringComparison.Ordinal);
         // The late reply is matched to the timed-out command and dropped; later commands get their own replies.
-        await Task.Delay(900).WithTimeout();
+        await Task.Delay(1000).WithTimeout();
         Assert.Equal("after", (await c.ExecuteAsync("ECHO", "after").WithTimeout()).AsString());
         Assert.True(c.IsConnected);
+    }
+
+    [Fact]
+    public async Task A_command_unanswered_for_three_timeouts_drops_the_connection_even_without_ping()
+    {
+        await using var c = await ConnectAsync(o =>
+        {
+            o.CommandTimeout = TimeSpan.FromMilliseconds(200);
+            o.PingInterval = TimeSpan.Zero;
+        });
+        var lost = new TaskCompletionSource<Exception>();
+        c.Disconnected += e => lost.TrySetResult(e);
+        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1500", "ALL"));
+        await Assert.ThrowsAsync<RespTimeoutException>(() => c.ExecuteAsync("GET", "paused")).WithTimeout();
+        var reason = await lost.Task.WithTimeout();
+        Assert.Contains("did not answer GET within 3 x", reason.Message, StringComparison.Ordinal);
+        await c.WaitForConnectedAsync().WithTimeout();
+        Assert.Equal("back", (await c.ExecuteAsync("ECHO", "back").WithTimeout()).AsString());
     }
 
     [Fact]

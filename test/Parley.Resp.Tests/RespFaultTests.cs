@@ -74,7 +74,8 @@ public class RespFaultTests
     [Fact]
     public async Task Garbage_from_the_server_drops_the_connection_and_it_reconnects()
     {
-        // A fake server that sends a bad byte on its first connection and behaves afterwards.
+        // A fake server that answers the handshake's PING on its first connection, then sends a bad byte; it behaves
+        // on later connections.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
@@ -90,9 +91,10 @@ public class RespFaultTests
                     using var _ = client;
                     var stream = client.GetStream();
                     var buffer = new byte[4096];
+                    var reads = 0;
                     while (await stream.ReadAsync(buffer) > 0)
                     {
-                        await stream.WriteAsync(n == 1 ? "?garbage\r\n"u8.ToArray() : "+PONG\r\n"u8.ToArray());
+                        await stream.WriteAsync(n == 1 && ++reads > 1 ? "?garbage\r\n"u8.ToArray() : "+PONG\r\n"u8.ToArray());
                     }
                 });
             }
@@ -130,5 +132,88 @@ public class RespFaultTests
         await using var alice = new RespConnection(RespConnectionOptions.Parse($"redis://alice:alicepw@127.0.0.1:{redis.Port}"));
         await alice.ConnectAsync().WithTimeout();
         Assert.Equal("alice", (await alice.ExecuteAsync("ACL", "WHOAMI").WithTimeout()).AsString());
+    }
+
+    [Fact]
+    public async Task A_stopped_server_is_noticed_by_ping_on_both_connections_with_bounded_queues_and_both_recover()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var options = RespConnectionOptions.Parse(redis.Url);
+        options.CommandTimeout = TimeSpan.FromSeconds(1);
+        options.ConnectTimeout = TimeSpan.FromSeconds(1);
+        options.PingInterval = TimeSpan.FromMilliseconds(200);
+        options.MaxPendingCommands = 500;
+        var received = new ConcurrentQueue<string>();
+        await using var sub = new RespSubscriber(options, (in RespMessage m) => received.Enqueue(Encoding.UTF8.GetString(m.Payload.Span)));
+        await using var pub = new RespConnection(options);
+        var lost = new ConcurrentQueue<string>();
+        sub.Disconnected += e => lost.Enqueue("sub: " + e.Message);
+        pub.Disconnected += e => lost.Enqueue("pub: " + e.Message);
+        await sub.ConnectAsync().WithTimeout();
+        await pub.ConnectAsync().WithTimeout();
+        await sub.SubscribeAsync("stop-test").WithTimeout();
+
+        await redis.PauseAsync();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            // Publish as fast as possible while nothing answers: the queue stops at its cap and refuses the rest.
+            var payload = new byte[1024];
+            var (queueFull, notConnected, maxPending) = (0, 0, 0);
+            var publishes = new List<Task>();
+            while ((sub.IsConnected || pub.IsConnected) && stopwatch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                var task = pub.PublishAsync("stop-test", payload);
+                if (task.IsFaulted)
+                {
+                    _ = task.Exception!.InnerException is RespQueueFullException ? queueFull++ : notConnected++;
+                }
+                else
+                {
+                    publishes.Add(task);
+                }
+                maxPending = Math.Max(maxPending, pub.QueueState.Pending);
+                await Task.Yield();
+            }
+            var noticed = stopwatch.Elapsed;
+            Assert.False(sub.IsConnected, "the subscriber noticed the hang");
+            Assert.False(pub.IsConnected, "the command connection noticed the hang");
+            // PING every 200 ms, no reply within 1 s: noticed in about 1.2 s; generous for a shared machine.
+            Assert.True(noticed < TimeSpan.FromSeconds(5), $"noticed after {noticed}");
+            Assert.InRange(maxPending, 1, 500);
+            Assert.True(queueFull > 0, "commands past the cap were refused");
+            // Everything that was queued ended (timed out or failed with the connection), nothing hangs.
+            await Task.WhenAll(publishes).WithTimeout().ContinueWith(_ => { });
+            Assert.All(publishes, t => Assert.True(t.IsFaulted));
+            await TestTimeouts.Eventually(() => lost.Any(l => l.StartsWith("sub: ", StringComparison.Ordinal) && l.Contains("did not answer PING", StringComparison.Ordinal)));
+
+            // Still stopped: reconnect attempts do not count a TCP connect as up (the handshake PING is unanswered).
+            await Task.Delay(1500).WithTimeout();
+            Assert.False(sub.IsConnected || pub.IsConnected);
+        }
+        finally
+        {
+            await redis.ResumeAsync();
+        }
+        await sub.WaitForConnectedAsync().WithTimeout();
+        await pub.WaitForConnectedAsync().WithTimeout();
+        Assert.Equal(1, await pub.PubSubNumSubAsync("stop-test").WithTimeout());
+        Assert.Equal(1, await pub.PublishAsync("stop-test", "after").WithTimeout());
+        await TestTimeouts.Eventually(() => received.Contains("after"));
+    }
+
+    [Fact]
+    public async Task A_command_larger_than_the_byte_cap_is_refused_at_once()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var options = RespConnectionOptions.Parse(redis.Url);
+        options.MaxQueuedBytes = 64 * 1024;
+        await using var c = new RespConnection(options);
+        await c.ConnectAsync().WithTimeout();
+        var e = await Assert.ThrowsAsync<RespQueueFullException>(() => c.SetAsync("big", new byte[100_000])).WithTimeout();
+        Assert.Contains("full", e.Message, StringComparison.Ordinal);
+        Assert.True(await c.SetAsync("small", new byte[1000]).WithTimeout());
+        // The write loop gives the bytes back after its flush, which may be just after the reply arrived.
+        await TestTimeouts.Eventually(() => c.QueueState == (0, 0L));
     }
 }

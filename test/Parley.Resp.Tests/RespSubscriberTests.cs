@@ -77,4 +77,42 @@ public class RespSubscriberTests(RedisServer redis) : IClassFixture<RedisServer>
         await pub.ConnectAsync().WithTimeout();
         Assert.True(await pub.PubSubNumSubAsync("later").WithTimeout() >= 1);
     }
+
+    [Fact]
+    public async Task Concurrent_subscribes_and_unsubscribes_leave_the_server_as_the_client_remembers()
+    {
+        await using var sub = new RespSubscriber(RespConnectionOptions.Parse(redis.Url), (in RespMessage _) => { });
+        await using var pub = new RespConnection(RespConnectionOptions.Parse(redis.Url));
+        await sub.ConnectAsync().WithTimeout();
+        await pub.ConnectAsync().WithTimeout();
+        var mismatches = new List<string>();
+        for (var round = 0; round < 100; round++)
+        {
+            var channel = "race" + round + Guid.NewGuid().ToString("N")[..6];
+            // Threads flip the same channel and shard channel at the same moment; whatever the last change under the
+            // lock was, Redis must agree with the remembered set.
+            using var start = new Barrier(4);
+            var flips = Enumerable.Range(0, 4).Select(t => Task.Factory.StartNew(() =>
+            {
+                start.SignalAndWait();
+                var sent = new List<Task>();
+                for (var i = 0; i < 25; i++)
+                {
+                    sent.Add((i + t) % 2 == 0
+                        ? Task.WhenAll(sub.SubscribeAsync(channel), sub.SSubscribeAsync(channel))
+                        : Task.WhenAll(sub.UnsubscribeAsync(channel), sub.SUnsubscribeAsync(channel)));
+                }
+                return Task.WhenAll(sent);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());
+            await Task.WhenAll(flips).WithTimeout();
+            await sub.PingAsync().WithTimeout(); // FIFO: every confirmation came before the PONG
+            var (channels, _, shards) = sub.Subscriptions;
+            if ((channels.Contains(channel) ? 1 : 0) != await pub.PubSubNumSubAsync(channel).WithTimeout() ||
+                (shards.Contains(channel) ? 1 : 0) != await pub.PubSubShardNumSubAsync(channel).WithTimeout())
+            {
+                mismatches.Add(channel);
+            }
+        }
+        Assert.Empty(mismatches);
+    }
 }

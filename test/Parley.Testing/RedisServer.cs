@@ -101,8 +101,32 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
     {
         if (_process is { HasExited: false } p)
         {
+            // SIGKILL works on a stopped process too, so a test that fails while Redis is paused cleans up.
             p.Kill();
             await p.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        }
+    }
+
+    /// <summary>
+    /// A hang: SIGSTOP. The kernel keeps the sockets open and even completes new TCP connects, but nothing answers,
+    /// as with a frozen process or a partition without resets. Undo with <see cref="ResumeAsync"/>.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>: Redis carries on with whatever is still connected.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        if (_process is not { HasExited: false } p)
+        {
+            throw new InvalidOperationException("redis-server is not running");
+        }
+        using var kill = Process.Start("kill", [signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {p.Id} failed with {kill.ExitCode}");
         }
     }
 

@@ -1,6 +1,8 @@
 // A Node socket.io 4.8 server with @socket.io/redis-adapter 8.3 (classic or sharded), driven by the C# tests
 // through JSON lines, like driver.mjs:
 //   node redis-peer.mjs <classic|sharded> <redis-url> [key]   (or PEER_MODE, PEER_REDIS, PEER_KEY in the environment)
+// key is the classic adapter's `key` or the sharded adapter's `channelPrefix`; PEER_NAMESPACES (comma-separated)
+// adds namespaces besides "/" whose clients are handled the same way.
 // stdin:  {"id":1,"op":"emit","rooms":["r1"],"event":"hello","args":[...]}
 // stdout: {"id":1,"ok":true,"result":...}                 (reply)
 //         {"h":"peer","event":"serverSideEmit","data":{...}} (something the server received)
@@ -14,6 +16,7 @@ import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 
 const [mode = process.env.PEER_MODE ?? "classic", url = process.env.PEER_REDIS ?? "redis://127.0.0.1:6379", key = process.env.PEER_KEY] =
   process.argv.slice(2);
+const namespaces = ["/", ...(process.env.PEER_NAMESPACES ? process.env.PEER_NAMESPACES.split(",") : [])];
 
 const toWire = (v) => {
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("base64") };
@@ -41,14 +44,18 @@ await Promise.all([pub.connect(), sub.connect()]);
 
 const httpServer = createServer();
 const io = new Server(httpServer, {
-  adapter: mode === "sharded" ? createShardedAdapter(pub, sub) : createAdapter(pub, sub, key ? { key } : {}),
+  adapter: mode === "sharded"
+    ? createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {})
+    : createAdapter(pub, sub, key ? { key } : {}),
 });
-io.on("connection", (socket) => {
-  const auth = socket.handshake.auth || {};
-  if (Array.isArray(auth.rooms)) socket.join(auth.rooms);
-  if (auth.data !== undefined) socket.data = auth.data;
-  report("connection", { id: socket.id });
-});
+for (const nsp of namespaces) {
+  io.of(nsp).on("connection", (socket) => {
+    const auth = socket.handshake.auth || {};
+    if (Array.isArray(auth.rooms)) socket.join(auth.rooms);
+    if (auth.data !== undefined) socket.data = auth.data;
+    report("connection", { id: socket.id, nsp });
+  });
+}
 
 const serverReplies = new Map();
 const op = (o) => {
@@ -57,11 +64,12 @@ const op = (o) => {
   if (o.except?.length) target = target.except(o.except);
   if (o.local) target = target.local;
   if (o.volatile) target = target.volatile;
+  if (o.compress === false) target = target.compress(false);
   return target;
 };
 const describe = (s) => ({ id: s.id, rooms: [...s.rooms], data: s.data, handshake: { ...s.handshake } });
-const findRemote = async (id) => {
-  const sockets = await io.fetchSockets();
+const findRemote = async (id, nsp = "/") => {
+  const sockets = await io.of(nsp).fetchSockets();
   const s = sockets.find((x) => x.id === id);
   if (!s) throw new Error("no socket " + id);
   return s;
@@ -79,6 +87,7 @@ const ops = {
   async fetchSockets(o) {
     return (await op(o).fetchSockets()).map(describe);
   },
+  serverCountOf: (o) => io.of(o.nsp).adapter.serverCount(),
   socketsJoin(o) {
     op(o).socketsJoin(o.join);
     return true;

@@ -442,6 +442,12 @@ public abstract class ParleyAdapter : IAsyncDisposable
 
     /// <summary>How many nodes serve this namespace (1 for the in-memory adapter).</summary>
     public virtual Task<int> ServerCountAsync() => Task.FromResult(1);
+
+    /// <summary>
+    /// How long a broadcast with acks waits when the caller set no <c>Timeout</c>: null (for as long as it takes)
+    /// on one node; a cluster adapter bounds it by how long it keeps listening for other nodes' answers.
+    /// </summary>
+    public virtual TimeSpan? DefaultAckTimeout => null;
 }
 
 /// <summary>The default adapter: one node, everything in memory.</summary>
