@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Parley.Adapters;
 using Parley.Serialization;
 
@@ -12,16 +11,16 @@ namespace Parley;
 public readonly struct BroadcastOperator
 {
     private readonly Namespace _namespace;
-    private readonly ImmutableHashSet<string> _rooms;
-    private readonly ImmutableHashSet<string> _except;
+    private readonly RoomSet _rooms;
+    private readonly RoomSet _except;
     private readonly BroadcastFlags _flags;
 
     internal BroadcastOperator(Namespace @namespace)
-        : this(@namespace, ImmutableHashSet.Create<string>(StringComparer.Ordinal), ImmutableHashSet.Create<string>(StringComparer.Ordinal), BroadcastFlags.Default)
+        : this(@namespace, RoomSet.Empty, RoomSet.Empty, BroadcastFlags.Default)
     {
     }
 
-    private BroadcastOperator(Namespace @namespace, ImmutableHashSet<string> rooms, ImmutableHashSet<string> except, BroadcastFlags flags)
+    private BroadcastOperator(Namespace @namespace, RoomSet rooms, RoomSet except, BroadcastFlags flags)
     {
         _namespace = @namespace;
         _rooms = rooms;
