@@ -121,12 +121,7 @@ public sealed class ParleySession
     /// Moves <see cref="SessionCookie.Expires"/> to now plus <see cref="SessionCookie.OriginalMaxAge"/>
     /// (session.js <c>touch()</c> → <c>resetMaxAge()</c>). The middleware does it once per response.
     /// </summary>
-    public void Touch()
-    {
-        Cookie.Expires = Cookie.OriginalMaxAge is { } max
-            ? SessionCookie.TruncateToMilliseconds(_manager.Time.GetUtcNow() + max)
-            : null;
-    }
+    public void Touch() => Cookie.ResetMaxAge();
 
     /// <summary>Writes the session to the store now (session.js <c>save()</c>).</summary>
     public async Task SaveAsync(CancellationToken cancellationToken = default)
