@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Parley.Sessions.PostgreSql;
 using Parley.Sessions.Redis;
+using Parley.Sessions.SocketIO;
 using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
@@ -61,5 +62,107 @@ public sealed class SocketSessionTests(PostgresServer postgres, RedisServer redi
         var me = await app.MeAsync(login.CookiePair);
         Assert.Equal(HttpStatusCode.OK, me.Status);
         Assert.Equal("bea", me.Body);
+    }
+
+    [Fact]
+    public async Task Without_a_session_the_handshake_is_refused_as_unauthorized()
+    {
+        await using var app = await SocketApp.StartAsync();
+        Assert.Equal("unauthorized", (await app.ConnectAsync()).Error);
+        Assert.Equal("unauthorized", (await app.ConnectAsync("connect.sid=s%3Aforged.AAAA")).Error);
+        Assert.Equal("unauthorized", (await app.ConnectAsync(auth: new JsonObject { ["session"] = "s:forged.AAAA" })).Error);
+    }
+
+    [Theory]
+    [InlineData("websocket")]
+    [InlineData("polling")]
+    public async Task The_session_cookie_connects_and_the_socket_carries_the_session(string transport)
+    {
+        await using var app = await SocketApp.StartAsync();
+        var login = await app.LoginAsync("ann");
+        var client = await app.ConnectAsync(login.CookiePair, transport: transport);
+        Assert.True(client.Connected, client.Error);
+        Assert.Equal("ann", (await client.EmitWithAckAsync("whoami"))!.GetValue<string>());
+        var socket = await app.SocketAsync(client.Id!);
+        Assert.Equal(login.SessionId, socket.GetSession()!.Id);
+    }
+
+    [Fact]
+    public async Task The_signed_value_in_the_CONNECT_auth_payload_connects_a_client_without_cookies()
+    {
+        await using var app = await SocketApp.StartAsync();
+        var login = await app.LoginAsync("ann");
+        Assert.StartsWith("s:", login.Body, StringComparison.Ordinal);
+
+        var client = await app.ConnectAsync(auth: new JsonObject { ["session"] = login.Body });
+        Assert.True(client.Connected, client.Error);
+        Assert.Equal("ann", (await client.EmitWithAckAsync("whoami"))!.GetValue<string>());
+
+        // The cookie's URL-encoded value is accepted too.
+        var encoded = await app.ConnectAsync(auth: new JsonObject { ["session"] = login.CookiePair["connect.sid=".Length..] });
+        Assert.True(encoded.Connected, encoded.Error);
+
+        // A tampered signature is not.
+        var tampered = login.Body[..^2] + (login.Body[^2] == 'A' ? "B" : "A") + login.Body[^1];
+        Assert.Equal("unauthorized", (await app.ConnectAsync(auth: new JsonObject { ["session"] = tampered })).Error);
+    }
+
+    [Theory]
+    [InlineData("50%off-")]
+    [InlineData("%41%42-")]
+    public async Task Ids_from_a_custom_Genid_verify_in_the_cookie_and_in_the_auth_payload(string prefix)
+    {
+        await using var app = await SocketApp.StartAsync(new() { Sessions = o => o.Genid = _ => prefix + ParleySessionOptions.GenerateSessionId() });
+        var login = await app.LoginAsync("ann");
+        Assert.StartsWith("s:" + prefix, login.Body, StringComparison.Ordinal);
+        Assert.Equal("ann", (await app.MeAsync(login.CookiePair)).Body);
+
+        var byAuth = await app.ConnectAsync(auth: new JsonObject { ["session"] = login.Body });
+        Assert.True(byAuth.Connected, byAuth.Error);
+        Assert.Equal("ann", (await byAuth.EmitWithAckAsync("whoami"))!.GetValue<string>());
+        var byCookie = await app.ConnectAsync(login.CookiePair);
+        Assert.True(byCookie.Connected, byCookie.Error);
+    }
+
+    [Fact]
+    public async Task Required_false_lets_sockets_without_a_session_in_with_no_session()
+    {
+        await using var app = await SocketApp.StartAsync(new() { Sockets = o => o.Required = false });
+        var anonymous = await app.ConnectAsync();
+        Assert.True(anonymous.Connected, anonymous.Error);
+        Assert.Null(await anonymous.EmitWithAckAsync("whoami"));
+        Assert.Null((await app.SocketAsync(anonymous.Id!)).GetSession());
+
+        var login = await app.LoginAsync("ann");
+        var known = await app.ConnectAsync(login.CookiePair);
+        Assert.Equal("ann", (await known.EmitWithAckAsync("whoami"))!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Validate_refuses_a_session_that_fails_it()
+    {
+        await using var app = await SocketApp.StartAsync(new() { Sockets = o => o.Validate = s => s.Get<string>("name") != "mallory" });
+        var ann = await app.LoginAsync("ann");
+        Assert.True((await app.ConnectAsync(ann.CookiePair)).Connected);
+        var mallory = await app.LoginAsync("mallory");
+        Assert.Equal("unauthorized", (await app.ConnectAsync(mallory.CookiePair)).Error);
+        Assert.Equal("unauthorized", (await app.ConnectAsync(auth: new JsonObject { ["session"] = mallory.Body })).Error);
+    }
+
+    [Fact]
+    public async Task Logging_out_disconnects_the_sessions_sockets_and_later_handshakes_are_refused()
+    {
+        await using var app = await SocketApp.StartAsync();
+        var ann = await app.LoginAsync("ann");
+        var bob = await app.LoginAsync("bob");
+        var annSocket = await app.ConnectAsync(ann.CookiePair);
+        var annByAuth = await app.ConnectAsync(auth: new JsonObject { ["session"] = ann.Body });
+        var bobSocket = await app.ConnectAsync(bob.CookiePair);
+
+        Assert.Equal(HttpStatusCode.OK, (await app.LogoutAsync(ann.CookiePair)).Status);
+        Assert.Equal("io server disconnect", await annSocket.DisconnectedAsync());
+        Assert.Equal("io server disconnect", await annByAuth.DisconnectedAsync());
+        Assert.Equal("bob", (await bobSocket.EmitWithAckAsync("whoami"))!.GetValue<string>());
+        Assert.Equal("unauthorized", (await app.ConnectAsync(ann.CookiePair)).Error);
     }
 }
