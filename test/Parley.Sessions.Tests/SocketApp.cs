@@ -208,7 +208,7 @@ public sealed record SioClient(NodeDriver Driver, string H, string? Id, string? 
         };
         if (auth is not null)
         {
-            opts["auth"] = auth;
+            opts["auth"] = auth.DeepClone();
         }
         var h = await driver.CallForHandleAsync("sio.connect", new { url, opts });
         var deadline = DateTime.UtcNow + TestTimeouts.Default;

@@ -41,7 +41,33 @@ public static partial class SocketSessionExtensions
 
         nsp.Use(async (socket, next) =>
         {
-            var session = await LoadAsync(socket, manager, options, logger);
+            ParleySession? session;
+            if (!manager.Store.IsReady)
+            {
+                // express-session goes on without a session while its store is disconnected (index.js storeReady);
+                // a required session then cannot be had, which is the store's fault, not the client's.
+                Log.StoreNotReady(logger, socket.ConnectionId);
+                if (options.Required)
+                {
+                    throw new ParleyConnectionRefusedException(options.StoreUnavailableMessage);
+                }
+                session = null;
+            }
+            else
+            {
+                try
+                {
+                    session = await LoadAsync(socket, manager, options, logger);
+                }
+#pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    // The store's message may name hosts, ports and users (Npgsql's does): the client gets a fixed one.
+                    Log.StoreFailed(logger, socket.ConnectionId, ex);
+                    throw new ParleyConnectionRefusedException(options.StoreUnavailableMessage);
+                }
+            }
             if (session is null)
             {
                 if (options.Required)
@@ -142,5 +168,11 @@ public static partial class SocketSessionExtensions
     {
         [LoggerMessage(4050, LogLevel.Warning, "Socket.IO handshake with a session cookie from a foreign origin '{Origin}' refused (connection {ConnectionId})")]
         public static partial void ForeignOrigin(ILogger logger, string origin, string connectionId);
+
+        [LoggerMessage(4051, LogLevel.Error, "The session store failed while loading the session of a Socket.IO handshake; refused (connection {ConnectionId})")]
+        public static partial void StoreFailed(ILogger logger, string connectionId, Exception exception);
+
+        [LoggerMessage(4052, LogLevel.Warning, "The session store is not ready: a Socket.IO handshake proceeds without a session (connection {ConnectionId})")]
+        public static partial void StoreNotReady(ILogger logger, string connectionId);
     }
 }

@@ -13,6 +13,14 @@ public sealed class SocketSessionOptions
     public string RefusalMessage { get; set; } = "unauthorized";
 
     /// <summary>
+    /// The <c>connect_error</c> message when the store fails or is not ready (<c>session store unavailable</c>). The
+    /// store's own error, which may name hosts and ports, goes to the log only. A failing store refuses even when
+    /// <see cref="Required"/> is false (express-session passes the error to <c>next(err)</c>); a store that is not
+    /// ready refuses only when the session is required (express-session proceeds without one).
+    /// </summary>
+    public string StoreUnavailableMessage { get; set; } = "session store unavailable";
+
+    /// <summary>
     /// An extra check of a loaded session (e.g. that the user logged in: <c>s =&gt; s.ContainsKey("name")</c>);
     /// failing it is treated as having no session.
     /// </summary>
