@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Parley.Adapters;
+using Parley.Hosting;
 using Parley.Sessions.PostgreSql;
 using Parley.Sessions.Redis;
 using Parley.Sessions.SocketIO;
@@ -164,5 +168,33 @@ public sealed class SocketSessionTests(PostgresServer postgres, RedisServer redi
         Assert.Equal("io server disconnect", await annByAuth.DisconnectedAsync());
         Assert.Equal("bob", (await bobSocket.EmitWithAckAsync("whoami"))!.GetValue<string>());
         Assert.Equal("unauthorized", (await app.ConnectAsync(ann.CookiePair)).Error);
+    }
+
+    [Fact]
+    public async Task A_logout_whose_cluster_disconnect_fails_logs_the_failure()
+    {
+        await using var app = await SocketApp.StartAsync(new()
+        {
+            Services = b => b.Services.Replace(ServiceDescriptor.Singleton(new ParleyAdapterFactory(nsp => new UnreachableClusterAdapter(nsp)))),
+        });
+        var ann = await app.LoginAsync("ann");
+        var client = await app.ConnectAsync(ann.CookiePair);
+        Assert.Equal(HttpStatusCode.OK, (await app.LogoutAsync(ann.CookiePair)).Status);
+        // This node's sockets go; the failure to reach the others is logged with its exception.
+        Assert.Equal("io server disconnect", await client.DisconnectedAsync());
+        await TestTimeouts.Eventually(() => TestLog.Provider.Entries.Any(e => e.EventId.Id == 4053 && e.Exception is IOException { Message: UnreachableClusterAdapter.Failure }),
+            because: "the failed disconnect is logged");
+    }
+
+    /// <summary>An adapter whose cluster cannot be reached: local operations work, cluster-wide disconnects fail.</summary>
+    private sealed class UnreachableClusterAdapter(Namespace nsp) : ParleyAdapter(nsp)
+    {
+        public const string Failure = "the cluster is unreachable";
+
+        public override Task DisconnectSocketsAsync(BroadcastOptions options, bool close)
+        {
+            DisconnectSocketsLocal(options, close);
+            return Task.FromException(new IOException(Failure));
+        }
     }
 }

@@ -37,7 +37,7 @@ public static partial class SocketSessionExtensions
         var manager = services.GetService<ParleySessionManager>()
             ?? throw new InvalidOperationException("Sessions are not registered: call builder.Services.AddParleySessions() to use UseSessions().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
-        HookLogout(nsp, manager);
+        HookLogout(nsp, manager, logger);
 
         nsp.Use(async (socket, next) =>
         {
@@ -96,10 +96,25 @@ public static partial class SocketSessionExtensions
     public static Task DisconnectSessionAsync(this Namespace nsp, string sessionKey) =>
         nsp.In(SessionRoomPrefix + sessionKey).DisconnectSocketsAsync(close: false);
 
-    private static void HookLogout(Namespace nsp, ParleySessionManager manager)
+    private static void HookLogout(Namespace nsp, ParleySessionManager manager, ILogger logger)
     {
-        // The event is raised on the node where the session ended; the room broadcast reaches the others.
-        manager.SessionDestroyed += (_, e) => _ = nsp.DisconnectSessionAsync(e.SessionKey);
+        // The event is raised on the node where the session ended; the room broadcast reaches the others. The
+        // logout must not wait for the cluster, so the broadcast runs on its own and its failure is logged.
+        manager.SessionDestroyed += (_, e) => _ = DisconnectAfterLogoutAsync(nsp, e.SessionKey, logger);
+    }
+
+    private static async Task DisconnectAfterLogoutAsync(Namespace nsp, string sessionKey, ILogger logger)
+    {
+        try
+        {
+            await nsp.DisconnectSessionAsync(sessionKey).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Nobody awaits this task: whatever the adapter throws is logged here or lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LogoutDisconnectFailed(logger, nsp.Name, ex);
+        }
     }
 
     private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, ILogger logger)
@@ -172,7 +187,10 @@ public static partial class SocketSessionExtensions
         [LoggerMessage(4051, LogLevel.Error, "The session store failed while loading the session of a Socket.IO handshake; refused (connection {ConnectionId})")]
         public static partial void StoreFailed(ILogger logger, string connectionId, Exception exception);
 
-        [LoggerMessage(4052, LogLevel.Warning, "The session store is not ready: a Socket.IO handshake proceeds without a session (connection {ConnectionId})")]
+        [LoggerMessage(4052, LogLevel.Warning, "The session store is not ready: a Socket.IO handshake gets no session and is refused if it needs one (connection {ConnectionId})")]
         public static partial void StoreNotReady(ILogger logger, string connectionId);
+
+        [LoggerMessage(4053, LogLevel.Error, "Disconnecting the sockets of a session that ended failed in namespace {Namespace}: they may stay connected on other nodes")]
+        public static partial void LogoutDisconnectFailed(ILogger logger, string @namespace, Exception exception);
     }
 }
