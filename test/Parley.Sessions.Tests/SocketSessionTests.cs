@@ -186,6 +186,32 @@ public sealed class SocketSessionTests(PostgresServer postgres, RedisServer redi
             because: "the failed disconnect is logged");
     }
 
+    [Theory]
+    [InlineData("websocket")]
+    [InlineData("polling")]
+    public async Task A_cookie_handshake_from_another_origin_is_refused_on_both_transports(string transport)
+    {
+        await using var app = await SocketApp.StartAsync(new() { Sockets = o => o.AllowedOrigins.Add("https://app.example") });
+        var login = await app.LoginAsync("ann");
+        var port = app.Host.Port;
+        async Task<string?> ErrorFrom(string? origin) => (await app.ConnectAsync(login.CookiePair, transport: transport, origin: origin)).Error;
+
+        Assert.Null(await ErrorFrom($"http://127.0.0.1:{port}"));
+        Assert.Null(await ErrorFrom("https://app.example:443"));
+        // No Origin: not a browser (browsers send it on every WebSocket and cross-origin request).
+        Assert.Null(await ErrorFrom(null));
+        Assert.Equal("unauthorized", await ErrorFrom("http://evil.example"));
+        Assert.Equal("unauthorized", await ErrorFrom($"https://127.0.0.1:{port}"));
+        Assert.Equal("unauthorized", await ErrorFrom($"http://127.0.0.1:{port + 1}"));
+        Assert.Equal("unauthorized", await ErrorFrom("null"));
+        Assert.Equal("unauthorized", await ErrorFrom("http://app.example"));
+        Assert.Contains(TestLog.Provider.Entries, e => e.EventId.Id == 4050 && e.Message.Contains("'http://evil.example'", StringComparison.Ordinal));
+
+        // The signed value in auth is not a cookie a browser attaches by itself: any origin may present it.
+        var byAuth = await SioClient.ConnectAsync(app.Driver, app.Url, auth: new JsonObject { ["session"] = login.Body }, transport: transport, origin: "http://evil.example");
+        Assert.True(byAuth.Connected, byAuth.Error);
+    }
+
     /// <summary>An adapter whose cluster cannot be reached: local operations work, cluster-wide disconnects fail.</summary>
     private sealed class UnreachableClusterAdapter(Namespace nsp) : ParleyAdapter(nsp)
     {

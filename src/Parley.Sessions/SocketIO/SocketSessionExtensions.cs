@@ -37,6 +37,7 @@ public static partial class SocketSessionExtensions
         var manager = services.GetService<ParleySessionManager>()
             ?? throw new InvalidOperationException("Sessions are not registered: call builder.Services.AddParleySessions() to use UseSessions().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
+        var origins = new OriginPolicy(options.AllowedOrigins, nameof(SocketSessionOptions) + "." + nameof(SocketSessionOptions.AllowedOrigins));
         HookLogout(nsp, manager, logger);
 
         nsp.Use(async (socket, next) =>
@@ -57,7 +58,7 @@ public static partial class SocketSessionExtensions
             {
                 try
                 {
-                    session = await LoadAsync(socket, manager, options, logger);
+                    session = await LoadAsync(socket, manager, options, origins, logger);
                 }
 #pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only.
                 catch (Exception ex)
@@ -117,7 +118,7 @@ public static partial class SocketSessionExtensions
         }
     }
 
-    private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, ILogger logger)
+    private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, OriginPolicy origins, ILogger logger)
     {
         var handshake = socket.Handshake;
         ParleySession? session;
@@ -133,7 +134,7 @@ public static partial class SocketSessionExtensions
             {
                 return null;
             }
-            if (!IsOriginAllowed(handshake, options))
+            if (!origins.IsAllowed(handshake))
             {
                 Log.ForeignOrigin(logger, handshake.GetHeader("origin") ?? "", socket.ConnectionId);
                 return null;
@@ -145,38 +146,6 @@ public static partial class SocketSessionExtensions
             return null;
         }
         return options.Validate is null || options.Validate(session) ? session : null;
-    }
-
-    /// <summary>
-    /// Browsers send <c>Origin</c> on every WebSocket handshake and cross-origin request; a same-origin polling GET
-    /// may carry none, and a non-browser client has no reason to forge one, so a missing Origin passes. A present
-    /// one must match the request's own host (or the allow-list) exactly: scheme-less host:port comparison against
-    /// <c>Host</c>, so <c>example.com.evil.com</c> and <c>evil-example.com</c> do not pass.
-    /// </summary>
-    internal static bool IsOriginAllowed(SocketHandshake handshake, SocketSessionOptions options)
-    {
-        var origin = handshake.GetHeader("origin");
-        if (origin is null)
-        {
-            return true;
-        }
-        if (options.AllowedOrigins.Count > 0)
-        {
-            foreach (var allowed in options.AllowedOrigins)
-            {
-                if (string.Equals(allowed.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            return false; // includes "null"
-        }
-        var host = handshake.GetHeader("host");
-        return host is not null && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase);
     }
 
     private static partial class Log

@@ -27,11 +27,14 @@ public sealed class SocketSessionOptions
     public Func<ParleySession, bool>? Validate { get; set; }
 
     /// <summary>
-    /// Origins allowed for cookie-authenticated handshakes (exact <c>scheme://host[:port]</c>). Empty (the default)
-    /// allows only the request's own host. A handshake from another origin is refused, on polling and WebSocket
-    /// alike: a browser attaches cookies to a cross-site WebSocket, so this is what stops cross-site WebSocket
-    /// hijacking. Sessions passed in the CONNECT auth payload are not subject to it (a page on another origin
-    /// cannot read the signed value).
+    /// Origins allowed for cookie-authenticated handshakes besides the request's own (<c>scheme://host[:port]</c>;
+    /// compared by scheme, host and port, with default ports made explicit; checked when <c>UseSessions</c> runs).
+    /// The request's own origin is its scheme (<c>https</c> when the request was secure, which needs the
+    /// forwarded-headers middleware behind a TLS-terminating proxy) with its <c>Host</c>. A handshake from any other
+    /// origin is refused, on polling and WebSocket alike: a browser attaches cookies to a cross-site WebSocket, so
+    /// this is what stops cross-site WebSocket hijacking. <c>Origin: null</c> is refused; a handshake without Origin
+    /// (a same-origin polling request, a client that is not a browser) passes. Sessions passed in the CONNECT auth
+    /// payload are not subject to it (a page on another origin cannot read the signed value).
     /// </summary>
     public IList<string> AllowedOrigins { get; } = [];
 
