@@ -42,6 +42,8 @@ public static partial class SocketSessionExtensions
 
         nsp.Use(async (socket, next) =>
         {
+            // The cookie is redacted for every namespace (SessionCookieRedactor); the auth field only exists here.
+            socket.RedactHandshake(h => HandshakeRedaction.WithoutAuthField(h, options.AuthField));
             ParleySession? session;
             if (!manager.Store.IsReady)
             {
