@@ -128,6 +128,7 @@ public sealed class SocketApp : IAsyncDisposable
     {
         _sockets[socket.Id] = socket;
         socket.On("whoami", e => e.AckAsync(socket.GetSession()?.Get<string>("name")));
+        socket.On("user", e => e.AckAsync(socket.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value));
         socket.On("rename", async e =>
         {
             var session = socket.GetSession()!;
@@ -190,9 +191,9 @@ public sealed record SioClient(NodeDriver Driver, string H, string? Id, string? 
 {
     public bool Connected => Id is not null;
 
-    public static async Task<SioClient> ConnectAsync(NodeDriver driver, string url, string? cookie = null, JsonObject? auth = null, string transport = "websocket", string? origin = null)
+    public static async Task<SioClient> ConnectAsync(NodeDriver driver, string url, string? cookie = null, JsonObject? auth = null, string transport = "websocket", string? origin = null, JsonObject? extraHeaders = null)
     {
-        var headers = new JsonObject();
+        var headers = extraHeaders?.DeepClone().AsObject() ?? new JsonObject();
         if (cookie is not null)
         {
             headers["cookie"] = cookie;
