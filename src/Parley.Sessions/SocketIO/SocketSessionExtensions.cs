@@ -62,7 +62,7 @@ public static partial class SocketSessionExtensions
                 {
                     session = await LoadAsync(socket, manager, options, origins, logger);
                 }
-#pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only.
+#pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only (Validate runs after).
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
@@ -70,6 +70,10 @@ public static partial class SocketSessionExtensions
                     Log.StoreFailed(logger, socket.ConnectionId, ex);
                     throw new ParleyConnectionRefusedException(options.StoreUnavailableMessage);
                 }
+            }
+            if (session is not null && options.Validate is { } validate && !validate(session))
+            {
+                session = null;
             }
             if (session is null)
             {
@@ -143,11 +147,7 @@ public static partial class SocketSessionExtensions
             }
             session = await manager.LoadFromCookieHeaderAsync(cookie);
         }
-        if (session is null || session.IsNew)
-        {
-            return null;
-        }
-        return options.Validate is null || options.Validate(session) ? session : null;
+        return session is null || session.IsNew ? null : session;
     }
 
     private static partial class Log
@@ -158,7 +158,7 @@ public static partial class SocketSessionExtensions
         [LoggerMessage(4051, LogLevel.Error, "The session store failed while loading the session of a Socket.IO handshake; refused (connection {ConnectionId})")]
         public static partial void StoreFailed(ILogger logger, string connectionId, Exception exception);
 
-        [LoggerMessage(4052, LogLevel.Warning, "The session store is not ready: a Socket.IO handshake gets no session and is refused if it needs one (connection {ConnectionId})")]
+        [LoggerMessage(4052, LogLevel.Debug, "The session store is not ready: a Socket.IO handshake gets no session and is refused if it needs one (connection {ConnectionId})")]
         public static partial void StoreNotReady(ILogger logger, string connectionId);
 
         [LoggerMessage(4053, LogLevel.Error, "Disconnecting the sockets of a session that ended failed in namespace {Namespace}: they may stay connected on other nodes")]
