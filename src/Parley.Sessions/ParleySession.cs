@@ -121,17 +121,23 @@ public sealed class ParleySession
     /// Moves <see cref="SessionCookie.Expires"/> to now plus <see cref="SessionCookie.OriginalMaxAge"/>
     /// (session.js <c>touch()</c> → <c>resetMaxAge()</c>). The middleware does it once per response.
     /// </summary>
-    public void Touch()
-    {
-        Cookie.Expires = Cookie.OriginalMaxAge is { } max
-            ? SessionCookie.TruncateToMilliseconds(_manager.Time.GetUtcNow() + max)
-            : null;
-    }
+    public void Touch() => Cookie.ResetMaxAge();
 
-    /// <summary>Writes the session to the store now (session.js <c>save()</c>).</summary>
+    /// <summary>
+    /// Writes the session to the store now (session.js <c>save()</c>). Outside an HTTP request (a Socket.IO handler)
+    /// it touches the session first, as express-session's <c>res.end</c> does before it saves.
+    /// </summary>
     public async Task SaveAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDestroyed();
+        if (_context is null)
+        {
+            // Nothing else will touch this session before it is stored, and its cookie.expires may be stale: with
+            // resave false, HTTP requests only touch the store (connect-redis EXPIRE, connect-pg-simple's expire
+            // column) and leave the stored JSON as it was. Writing that expiry back could put it in the past, and the
+            // store would end the session (Redis deletes the key, PostgreSQL hides the row).
+            Touch();
+        }
         var json = ToJson();
         // express-session's wrapped save() records the hash before writing (index.js wrapmethods).
         SavedHash = ComputeHash();

@@ -80,9 +80,10 @@ public sealed partial class ParleySessionManager
     }
 
     /// <summary>
-    /// Verifies a signed session value, <c>s:&lt;id&gt;.&lt;signature&gt;</c>, URL-encoded or not (it is decoded when it
-    /// contains <c>%</c>, as cookie.parse does), against every secret in order (index.js <c>unsigncookie</c>).
-    /// Never throws on bad input.
+    /// Verifies a signed session value, <c>s:&lt;id&gt;.&lt;signature&gt;</c>, URL-encoded or not, against every secret in
+    /// order (index.js <c>unsigncookie</c>). A value that contains <c>%</c> is tried decoded (as cookie.parse decodes it)
+    /// and then as it is, so that both the cookie's value and <see cref="ParleySession.GetSignedValue"/>'s verify even
+    /// when a custom <see cref="ParleySessionOptions.Genid"/> puts <c>%</c> in ids. Never throws on bad input.
     /// </summary>
     public bool TryUnsign(string? signedValue, [NotNullWhen(true)] out string? sessionId)
     {
@@ -91,16 +92,30 @@ public sealed partial class ParleySessionManager
         {
             return false;
         }
-        if (signedValue.Contains('%', StringComparison.Ordinal))
+        if (!signedValue.Contains('%', StringComparison.Ordinal))
         {
-            if (!CookieCodec.TryDecodeUriComponent(signedValue, out var decoded))
-            {
-                Log.BadPercentEncoding(_logger);
-                return false;
-            }
-            signedValue = decoded;
+            return Verify(signedValue, out sessionId, log: true);
         }
-        return TryUnsignDecoded(signedValue, out sessionId);
+        var decodable = CookieCodec.TryDecodeUriComponent(signedValue, out var decoded);
+        if (decodable && Verify(decoded, out sessionId, log: false))
+        {
+            return true;
+        }
+        // Not encoded after all: GetSignedValue mints the raw value, whose id may contain '%' (and cookie.parse's
+        // tryDecode also keeps a value it cannot decode as it is). Both readings must carry a valid signature.
+        if (Verify(signedValue, out sessionId, log: false))
+        {
+            return true;
+        }
+        if (decodable)
+        {
+            Verify(decoded, out _, log: true);
+        }
+        else
+        {
+            Log.BadPercentEncoding(_logger);
+        }
+        return false;
     }
 
     /// <summary>
@@ -282,12 +297,15 @@ public sealed partial class ParleySessionManager
         return true;
     }
 
-    private bool TryUnsignDecoded(string value, [NotNullWhen(true)] out string? sessionId)
+    private bool Verify(string value, [NotNullWhen(true)] out string? sessionId, bool log)
     {
         sessionId = null;
         if (!value.StartsWith("s:", StringComparison.Ordinal))
         {
-            Log.UnsignedCookie(_logger);
+            if (log)
+            {
+                Log.UnsignedCookie(_logger);
+            }
             return false;
         }
         var signed = value[2..];
@@ -298,7 +316,10 @@ public sealed partial class ParleySessionManager
                 return true;
             }
         }
-        Log.InvalidSignature(_logger);
+        if (log)
+        {
+            Log.InvalidSignature(_logger);
+        }
         return false;
     }
 

@@ -25,6 +25,7 @@ public static class ParleySessionsServiceCollectionExtensions
         services.TryAddSingleton<MemorySessionStore>();
         services.TryAddSingleton<SessionStore>(sp => sp.GetRequiredService<MemorySessionStore>());
         services.TryAddSingleton<ParleySessionManager>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHandshakeRedactor, SocketIO.SessionCookieRedactor>());
         return new ParleySessionsBuilder(services);
     }
 }

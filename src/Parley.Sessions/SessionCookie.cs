@@ -12,6 +12,7 @@ namespace Parley.Sessions;
 public sealed class SessionCookie
 {
     private readonly TimeProvider _time;
+    private DateTimeOffset? _expires;
 
     internal SessionCookie(TimeProvider time)
     {
@@ -24,8 +25,21 @@ public sealed class SessionCookie
     /// </summary>
     public TimeSpan? OriginalMaxAge { get; set; }
 
-    /// <summary>When the cookie expires (<c>expires</c>, ISO-8601 in the JSON); null for a browser-session cookie.</summary>
-    public DateTimeOffset? Expires { get; set; }
+    /// <summary>
+    /// When the cookie expires (<c>expires</c>, ISO-8601 in the JSON); null for a browser-session cookie. Setting it
+    /// also sets <see cref="OriginalMaxAge"/> to the time left (null for null), as express's <c>expires</c> setter
+    /// does (session/cookie.js <c>this.originalMaxAge = this.maxAge</c>): the touch at the end of the request then
+    /// keeps the chosen lifetime ("remember me") instead of going back to the configured max age.
+    /// </summary>
+    public DateTimeOffset? Expires
+    {
+        get => _expires;
+        set
+        {
+            _expires = value is { } v ? TruncateToMilliseconds(v) : null;
+            OriginalMaxAge = _expires is { } e ? e - _time.GetUtcNow() : null;
+        }
+    }
 
     /// <summary>
     /// The time left (express's <c>cookie.maxAge</c> getter). Setting it sets <see cref="Expires"/> to now plus the
@@ -33,13 +47,20 @@ public sealed class SessionCookie
     /// </summary>
     public TimeSpan? MaxAge
     {
-        get => Expires is { } e ? e - _time.GetUtcNow() : null;
+        get => _expires is { } e ? e - _time.GetUtcNow() : null;
         set
         {
-            Expires = value is { } v ? TruncateToMilliseconds(_time.GetUtcNow() + v) : null;
+            _expires = value is { } v ? TruncateToMilliseconds(_time.GetUtcNow() + v) : null;
             OriginalMaxAge = value;
         }
     }
+
+    /// <summary>
+    /// session.js <c>resetMaxAge()</c>: <see cref="Expires"/> becomes now plus <see cref="OriginalMaxAge"/>, which stays
+    /// as it is (going through the <see cref="Expires"/> setter would round it to the clock's milliseconds).
+    /// </summary>
+    internal void ResetMaxAge() =>
+        _expires = OriginalMaxAge is { } max ? TruncateToMilliseconds(_time.GetUtcNow() + max) : null;
 
     /// <summary><c>httpOnly</c>; true by default.</summary>
     public bool HttpOnly { get; set; } = true;
@@ -147,10 +168,11 @@ public sealed class SessionCookie
     internal static SessionCookie Read(JsonObject o, TimeProvider time)
     {
         var c = new SessionCookie(time);
-        c.OriginalMaxAge = o["originalMaxAge"] is JsonValue m && m.TryGetValue<double>(out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
-        c.Expires = o["expires"] is JsonValue e && e.TryGetValue<string>(out var s) &&
+        // Store.createSession keeps the stored originalMaxAge intact rather than deriving it from expires.
+        c._expires = o["expires"] is JsonValue e && e.TryGetValue<string>(out var s) &&
             DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var exp)
             ? exp : null;
+        c.OriginalMaxAge = o["originalMaxAge"] is JsonValue m && m.TryGetValue<double>(out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
         c.HttpOnly = o["httpOnly"] is not JsonValue h || !h.TryGetValue<bool>(out var ho) || ho;
         c.Path = o.ContainsKey("path") ? (o["path"] is JsonValue p && p.TryGetValue<string>(out var ps) ? ps : null) : "/";
         c.Domain = o["domain"] is JsonValue d && d.TryGetValue<string>(out var ds) ? ds : null;

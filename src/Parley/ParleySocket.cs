@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using Parley.Protocol.EngineIO;
@@ -19,6 +20,7 @@ public sealed partial class ParleySocket
 {
     private readonly SocketClient _client;
     private readonly ILogger _logger;
+    private SocketHandshake? _sharedHandshake;
     private int _connected;
 
     internal ParleySocket(Namespace @namespace, SocketClient client, string id, SocketHandshake handshake)
@@ -38,6 +40,38 @@ public sealed partial class ParleySocket
 
     /// <summary>What the client sent when it connected.</summary>
     public SocketHandshake Handshake { get; }
+
+    /// <summary>
+    /// The handshake as <c>FetchSocketsAsync</c> reports this socket, on this node and, through the adapter, to the
+    /// others: <see cref="Handshake"/> with what the registered <see cref="IHandshakeRedactor"/>s and
+    /// <see cref="RedactHandshake"/> took out.
+    /// </summary>
+    public SocketHandshake SharedHandshake => _sharedHandshake ??= RedactForSharing(Handshake);
+
+    /// <summary>
+    /// Takes more out of <see cref="SharedHandshake"/>. An add-on that reads a credential from the handshake in some
+    /// namespaces (a token in <c>auth</c>) calls it from its connection middleware so that the credential never
+    /// leaves this process: a remote <c>fetchSockets</c> reply carries the handshake's headers and auth over the
+    /// cluster's transport. Redactions compose; <see cref="Handshake"/>, which local code reads, stays as the client
+    /// sent it.
+    /// </summary>
+    public void RedactHandshake(Func<SocketHandshake, SocketHandshake> redact)
+    {
+        ArgumentNullException.ThrowIfNull(redact);
+        _sharedHandshake = redact(SharedHandshake) ?? throw new InvalidOperationException("A handshake redaction returned null.");
+    }
+
+    private SocketHandshake RedactForSharing(SocketHandshake handshake)
+    {
+        if (Namespace.Server.Services?.GetService<IEnumerable<IHandshakeRedactor>>() is { } redactors)
+        {
+            foreach (var redactor in redactors)
+            {
+                handshake = redactor.Redact(handshake);
+            }
+        }
+        return handshake;
+    }
 
     /// <summary>The ASP.NET Core user of the opening request (authentication ran before Parley).</summary>
     public ClaimsPrincipal User => Handshake.User;

@@ -25,7 +25,7 @@ public sealed class RemoteSocket
     /// <summary>The socket id.</summary>
     public string Id { get; }
 
-    /// <summary>Its handshake.</summary>
+    /// <summary>Its handshake, as its node shares it (<see cref="ParleySocket.SharedHandshake"/>).</summary>
     public SocketHandshake Handshake { get; }
 
     /// <summary>Its rooms when it was fetched.</summary>
@@ -38,7 +38,7 @@ public sealed class RemoteSocket
     public ParleySocket? LocalSocket { get; private init; }
 
     internal static RemoteSocket FromLocal(ParleySocket socket) =>
-        new(socket.Namespace, socket.Id, socket.Handshake, socket.Rooms, JsonSerializer.SerializeToElement(socket.Data, socket.WireOptions))
+        new(socket.Namespace, socket.Id, socket.SharedHandshake, socket.Rooms, JsonSerializer.SerializeToElement(socket.Data, socket.WireOptions))
         {
             LocalSocket = socket,
         };

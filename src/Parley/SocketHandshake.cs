@@ -38,6 +38,20 @@ public sealed class SocketHandshake
         RemoteAddress = engine.RemoteAddress;
     }
 
+    private SocketHandshake(SocketHandshake source, IReadOnlyDictionary<string, string> headers, JsonElement auth)
+        : this(headers, source.Time, source.Address, source.Xdomain, source.Secure, source.Issued, source.Url, source.Query, auth)
+    {
+        User = source.User;
+        RemoteAddress = source.RemoteAddress;
+    }
+
+    /// <summary>
+    /// A copy with other <paramref name="headers"/> and/or <paramref name="auth"/> (the rest, the local-only
+    /// <see cref="User"/> and <see cref="RemoteAddress"/> included, is kept); for <see cref="ParleySocket.RedactHandshake"/>.
+    /// </summary>
+    public SocketHandshake With(IReadOnlyDictionary<string, string>? headers = null, JsonElement? auth = null) =>
+        new(this, headers ?? Headers, auth ?? Auth);
+
     /// <summary>Request headers of the opening request (lower-case names, as Node gives them).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 

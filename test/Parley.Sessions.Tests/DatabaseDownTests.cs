@@ -1,4 +1,6 @@
 using System.Net;
+using Parley.Sessions.PostgreSql;
+using Parley.Sessions.Redis;
 using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
@@ -48,5 +50,52 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
         // not asserted: its pg pool did not answer again within the timeout in this set-up, which is not ours to test.
         await Until.TrueAsync(async () => (await InteropApps.MeAsync(client, login.CookiePair)).Status == HttpStatusCode.OK, "Parley reads sessions again");
         Assert.Equal("""{"name":"ann"}""", (await InteropApps.MeAsync(client, login.CookiePair)).Body);
+    }
+
+    [Fact]
+    public async Task A_handshake_while_the_database_is_down_is_refused_with_a_fixed_message_and_logged()
+    {
+        var database = await server.CreateDatabaseAsync("sockdown");
+        var connectionString = server.ConnectionStringFor(database);
+        await using var app = await SocketApp.StartAsync(new() { Store = b => b.AddPostgreSqlStore(o => o.ConnectionString = connectionString) });
+        var login = await app.LoginAsync("ann");
+        // A client without cookies: the HTTP session middleware has nothing to load, the handshake loads the session.
+        var auth = new System.Text.Json.Nodes.JsonObject { ["session"] = login.Body };
+        Assert.True((await app.ConnectAsync(auth: auth)).Connected);
+
+        await server.StopAsync().WithTimeout(TimeSpan.FromSeconds(30));
+        try
+        {
+            var refused = await app.ConnectAsync(auth: auth);
+            // Npgsql's message names the host and port: it must reach the log, not the client.
+            Assert.Equal("session store unavailable", refused.Error);
+            var logged = TestLog.Provider.Entries.Where(e => e.EventId.Id == 4051).ToArray();
+            Assert.NotEmpty(logged);
+            Assert.All(logged, e => Assert.IsAssignableFrom<Npgsql.NpgsqlException>(e.Exception));
+        }
+        finally
+        {
+            await server.StartAsync().WithTimeout(TimeSpan.FromSeconds(30));
+        }
+        await Until.TrueAsync(async () => (await app.ConnectAsync(auth: auth)).Connected, "handshakes read sessions again");
+    }
+
+    [Fact]
+    public async Task A_handshake_while_the_Redis_store_is_not_ready_is_refused_as_unavailable()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await SocketApp.StartAsync(new() { Store = b => b.AddRedisStore(redis.Url) });
+        var login = await app.LoginAsync("ann");
+        var auth = new System.Text.Json.Nodes.JsonObject { ["session"] = login.Body };
+        Assert.True((await app.ConnectAsync(auth: auth)).Connected);
+
+        await redis.KillAsync();
+        await TestTimeouts.Eventually(() => !app.Manager.Store.IsReady, because: "the Redis store notices");
+        Assert.Equal("session store unavailable", (await app.ConnectAsync(auth: auth)).Error);
+        Assert.Contains(TestLog.Provider.Entries, e => e.EventId.Id == 4052);
+
+        await redis.RestartAsync();
+        // Back, but empty (the test server keeps nothing on disk): the store answers again, the session is gone.
+        await Until.TrueAsync(async () => (await app.ConnectAsync(auth: auth)).Error == "unauthorized", "the Redis store is back");
     }
 }

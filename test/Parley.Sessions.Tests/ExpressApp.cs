@@ -5,7 +5,10 @@ using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
 
-/// <summary>Runs test/js/express-app.mjs (express + express-session + connect-pg-simple from npm) on a free port.</summary>
+/// <summary>
+/// Runs test/js/express-app.mjs on a free port: express + express-session with connect-pg-simple or connect-redis, and
+/// a socket.io 4.8 server that shares the session middleware (all from npm).
+/// </summary>
 public sealed class ExpressApp : IAsyncDisposable
 {
     private readonly Process _process;
@@ -33,7 +36,25 @@ public sealed class ExpressApp : IAsyncDisposable
         }
     }
 
-    public static async Task<ExpressApp> StartAsync(string databaseUrl, string[] secrets, long? maxAgeMs = null, string? table = null)
+    /// <summary>Express with connect-pg-simple on <paramref name="databaseUrl"/>.</summary>
+    public static Task<ExpressApp> StartAsync(string databaseUrl, string[] secrets, long? maxAgeMs = null, string? table = null) =>
+        StartAsync(secrets, maxAgeMs, new Dictionary<string, string>
+        {
+            ["STORE"] = "pg",
+            ["DATABASE_URL"] = databaseUrl,
+            ["TABLE"] = table ?? "",
+        });
+
+    /// <summary>Express with connect-redis on <paramref name="redisUrl"/> (keys <c>sess:&lt;id&gt;</c> unless another prefix is given).</summary>
+    public static Task<ExpressApp> StartRedisAsync(string redisUrl, string[] secrets, long? maxAgeMs = null, string? prefix = null) =>
+        StartAsync(secrets, maxAgeMs, new Dictionary<string, string>
+        {
+            ["STORE"] = "redis",
+            ["REDIS_URL"] = redisUrl,
+            ["PREFIX"] = prefix ?? "",
+        });
+
+    private static async Task<ExpressApp> StartAsync(string[] secrets, long? maxAgeMs, Dictionary<string, string> store)
     {
         var psi = new ProcessStartInfo("node", Path.Combine(RepoPaths.JsDir, "express-app.mjs"))
         {
@@ -43,10 +64,12 @@ public sealed class ExpressApp : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = RepoPaths.JsDir,
         };
-        psi.Environment["DATABASE_URL"] = databaseUrl;
+        foreach (var (k, v) in store)
+        {
+            psi.Environment[k] = v;
+        }
         psi.Environment["SECRETS"] = new JsonArray(secrets.Select(s => (JsonNode)s).ToArray()).ToJsonString();
         psi.Environment["MAX_AGE"] = maxAgeMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
-        psi.Environment["TABLE"] = table ?? "";
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
         var line = await process.StandardOutput.ReadLineAsync().WithTimeout();
         if (line is null)

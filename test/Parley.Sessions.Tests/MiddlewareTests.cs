@@ -77,6 +77,35 @@ public partial class MiddlewareTests
     }
 
     [Fact]
+    public async Task Setting_Expires_remember_me_keeps_that_lifetime_through_the_commit_touch()
+    {
+        // session/cookie.js: the expires setter sets originalMaxAge, so touch() keeps the chosen lifetime.
+        var time = new ManualTimeProvider(DateTimeOffset.Parse("2026-11-22T02:07:48.532Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var app = await SessionApp.StartAsync(o => o.MaxAge = TimeSpan.FromHours(1), time);
+        var login = await app.PostAsync("/remember?days=30");
+        Assert.EndsWith("; Path=/; Expires=Tue, 22 Dec 2026 02:07:48 GMT; HttpOnly", login.SetCookie, StringComparison.Ordinal);
+        Assert.Equal("""{"cookie":{"originalMaxAge":2592000000,"expires":"2026-12-22T02:07:48.532Z","httpOnly":true,"path":"/"},"n":1}""", await app.Store.Inner.GetAsync(login.SessionId).WithTimeout());
+
+        // A later modifying request rolls the expiry 30 days on, not one hour.
+        time.Advance(TimeSpan.FromDays(1));
+        var later = await app.PostAsync("/inc", login.CookiePair);
+        Assert.EndsWith("; Path=/; Expires=Wed, 23 Dec 2026 02:07:48 GMT; HttpOnly", later.SetCookie, StringComparison.Ordinal);
+        Assert.StartsWith("""{"cookie":{"originalMaxAge":2592000000,"expires":"2026-12-23T02:07:48.532Z",""", await app.Store.Inner.GetAsync(login.SessionId).WithTimeout(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Setting_Expires_to_null_makes_a_browser_session_cookie()
+    {
+        var time = new ManualTimeProvider();
+        await using var app = await SessionApp.StartAsync(o => o.MaxAge = TimeSpan.FromHours(1), time);
+        var login = await app.PostAsync("/remember?days=0");
+        Assert.Matches(BrowserSessionCookie(), login.SetCookie);
+        Assert.Equal("""{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"n":1}""", await app.Store.Inner.GetAsync(login.SessionId).WithTimeout());
+        time.Advance(TimeSpan.FromHours(2));
+        Assert.StartsWith("False|1|", (await app.GetAsync("/peek", login.CookiePair)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Resave_false_touches_an_unchanged_session_instead_of_saving_it()
     {
         var time = new ManualTimeProvider();

@@ -84,6 +84,14 @@ public sealed class SessionApp : IAsyncDisposable
             s.Set("late", true);
         });
         app.MapGet(prefix + "/signed", (HttpContext c) => c.GetSession().GetSignedValue());
+        // "Remember me": a login that picks its own cookie lifetime, or a browser-session cookie (days=0).
+        app.MapPost(prefix + "/remember", (HttpContext c, int days) =>
+        {
+            var s = c.GetSession();
+            s.Set("n", s.Get<int>("n") + 1);
+            s.Cookie.Expires = days == 0 ? null : c.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(days);
+            return "ok";
+        });
     }
 
     public async Task<Reply> SendAsync(HttpMethod method, string path, string? cookie = null, Action<HttpRequestMessage>? configure = null)

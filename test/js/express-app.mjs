@@ -1,34 +1,54 @@
-// An Express app with express-session and connect-pg-simple, for the Parley.Sessions interop tests.
+// An Express app with express-session and a socket.io 4.8 server sharing its session middleware, for the
+// Parley.Sessions interop tests. The store is connect-pg-simple (PostgreSQL) or connect-redis (Redis, sess: keys).
 // Configuration by environment:
-//   DATABASE_URL  postgres://… (required)     SECRETS  JSON array of secrets (first signs)
-//   MAX_AGE       cookie maxAge in ms (empty: browser-session cookie)
-//   TABLE, SCHEMA connect-pg-simple tableName / schemaName     PORT  (0: a free port)
+//   STORE         pg (default) or redis
+//   DATABASE_URL  postgres://… (STORE=pg)         TABLE, SCHEMA  connect-pg-simple tableName / schemaName
+//   REDIS_URL     redis://… (STORE=redis)         PREFIX         connect-redis prefix (default sess:)
+//   SECRETS       JSON array of secrets (first signs)
+//   MAX_AGE       cookie maxAge in ms (empty: browser-session cookie)        PORT  (0: a free port)
 // Prints one JSON line {"port": N} when it listens. Routes: POST /login {name}, GET /me, POST /logout.
+// Socket.IO at /socket.io: the handshake runs the same session middleware (io.engine.use, socket.io's documented
+// way to share express-session) and is refused with "unauthorized" without a logged-in session; an admitted socket
+// answers "whoami" with the session's name.
+import { createServer } from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import connectPgSimple from 'connect-pg-simple';
+import { RedisStore } from 'connect-redis';
+import { createClient } from 'redis';
+import { Server } from 'socket.io';
 
-const PgStore = connectPgSimple(session);
 const secrets = JSON.parse(process.env.SECRETS || '["keyboard cat"]');
 const maxAge = process.env.MAX_AGE ? Number(process.env.MAX_AGE) : undefined;
 
-const store = new PgStore({
-  conString: process.env.DATABASE_URL,
-  tableName: process.env.TABLE || undefined,
-  schemaName: process.env.SCHEMA || undefined,
-  createTableIfMissing: true,
-  errorLog: (...args) => console.error('connect-pg-simple:', ...args),
-});
+let store;
+if ((process.env.STORE || 'pg') === 'redis') {
+  const client = createClient({ url: process.env.REDIS_URL });
+  client.on('error', (err) => console.error('redis:', err && err.message));
+  await client.connect();
+  store = new RedisStore({ client, prefix: process.env.PREFIX || undefined });
+} else {
+  const PgStore = connectPgSimple(session);
+  store = new PgStore({
+    conString: process.env.DATABASE_URL,
+    tableName: process.env.TABLE || undefined,
+    schemaName: process.env.SCHEMA || undefined,
+    createTableIfMissing: true,
+    errorLog: (...args) => console.error('connect-pg-simple:', ...args),
+  });
+}
 
-const app = express();
-app.use(express.json());
-app.use(session({
+const sessionMiddleware = session({
   store,
   secret: secrets,
   resave: false,
   saveUninitialized: false,
   cookie: maxAge === undefined ? {} : { maxAge },
-}));
+});
+
+const app = express();
+app.use(express.json());
+app.use(sessionMiddleware);
 
 app.post('/login', (req, res) => {
   const name = req.body && typeof req.body.name === 'string' ? req.body.name : '';
@@ -64,7 +84,18 @@ app.use((err, req, res, next) => {
   res.status(500).json({ error: 'internal' });
 });
 
-const server = app.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+const server = createServer(app);
+const io = new Server(server);
+io.engine.use(sessionMiddleware);
+io.use((socket, next) => {
+  const s = socket.request.session;
+  next(s && s.name ? undefined : new Error('unauthorized'));
+});
+io.on('connection', (socket) => {
+  socket.on('whoami', (ack) => ack(socket.request.session.name));
+});
+
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
 });
 

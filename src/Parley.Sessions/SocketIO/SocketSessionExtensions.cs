@@ -37,11 +37,44 @@ public static partial class SocketSessionExtensions
         var manager = services.GetService<ParleySessionManager>()
             ?? throw new InvalidOperationException("Sessions are not registered: call builder.Services.AddParleySessions() to use UseSessions().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
-        HookLogout(nsp, manager);
+        var origins = new OriginPolicy(options.AllowedOrigins, nameof(SocketSessionOptions) + "." + nameof(SocketSessionOptions.AllowedOrigins));
+        HookLogout(nsp, manager, logger);
 
         nsp.Use(async (socket, next) =>
         {
-            var session = await LoadAsync(socket, manager, options, logger);
+            // The cookie is redacted for every namespace (SessionCookieRedactor); the auth field only exists here.
+            socket.RedactHandshake(h => HandshakeRedaction.WithoutAuthField(h, options.AuthField));
+            ParleySession? session;
+            if (!manager.Store.IsReady)
+            {
+                // express-session goes on without a session while its store is disconnected (index.js storeReady);
+                // a required session then cannot be had, which is the store's fault, not the client's.
+                Log.StoreNotReady(logger, socket.ConnectionId);
+                if (options.Required)
+                {
+                    throw new ParleyConnectionRefusedException(options.StoreUnavailableMessage);
+                }
+                session = null;
+            }
+            else
+            {
+                try
+                {
+                    session = await LoadAsync(socket, manager, options, origins, logger);
+                }
+#pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only (Validate runs after).
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    // The store's message may name hosts, ports and users (Npgsql's does): the client gets a fixed one.
+                    Log.StoreFailed(logger, socket.ConnectionId, ex);
+                    throw new ParleyConnectionRefusedException(options.StoreUnavailableMessage);
+                }
+            }
+            if (session is not null && options.Validate is { } validate && !validate(session))
+            {
+                session = null;
+            }
             if (session is null)
             {
                 if (options.Required)
@@ -70,13 +103,28 @@ public static partial class SocketSessionExtensions
     public static Task DisconnectSessionAsync(this Namespace nsp, string sessionKey) =>
         nsp.In(SessionRoomPrefix + sessionKey).DisconnectSocketsAsync(close: false);
 
-    private static void HookLogout(Namespace nsp, ParleySessionManager manager)
+    private static void HookLogout(Namespace nsp, ParleySessionManager manager, ILogger logger)
     {
-        // The event is raised on the node where the session ended; the room broadcast reaches the others.
-        manager.SessionDestroyed += (_, e) => _ = nsp.DisconnectSessionAsync(e.SessionKey);
+        // The event is raised on the node where the session ended; the room broadcast reaches the others. The
+        // logout must not wait for the cluster, so the broadcast runs on its own and its failure is logged.
+        manager.SessionDestroyed += (_, e) => _ = DisconnectAfterLogoutAsync(nsp, e.SessionKey, logger);
     }
 
-    private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, ILogger logger)
+    private static async Task DisconnectAfterLogoutAsync(Namespace nsp, string sessionKey, ILogger logger)
+    {
+        try
+        {
+            await nsp.DisconnectSessionAsync(sessionKey).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Nobody awaits this task: whatever the adapter throws is logged here or lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LogoutDisconnectFailed(logger, nsp.Name, ex);
+        }
+    }
+
+    private static async Task<ParleySession?> LoadAsync(ParleySocket socket, ParleySessionManager manager, SocketSessionOptions options, OriginPolicy origins, ILogger logger)
     {
         var handshake = socket.Handshake;
         ParleySession? session;
@@ -92,55 +140,28 @@ public static partial class SocketSessionExtensions
             {
                 return null;
             }
-            if (!IsOriginAllowed(handshake, options))
+            if (!origins.IsAllowed(handshake))
             {
                 Log.ForeignOrigin(logger, handshake.GetHeader("origin") ?? "", socket.ConnectionId);
                 return null;
             }
             session = await manager.LoadFromCookieHeaderAsync(cookie);
         }
-        if (session is null || session.IsNew)
-        {
-            return null;
-        }
-        return options.Validate is null || options.Validate(session) ? session : null;
-    }
-
-    /// <summary>
-    /// Browsers send <c>Origin</c> on every WebSocket handshake and cross-origin request; a same-origin polling GET
-    /// may carry none, and a non-browser client has no reason to forge one, so a missing Origin passes. A present
-    /// one must match the request's own host (or the allow-list) exactly: scheme-less host:port comparison against
-    /// <c>Host</c>, so <c>example.com.evil.com</c> and <c>evil-example.com</c> do not pass.
-    /// </summary>
-    internal static bool IsOriginAllowed(SocketHandshake handshake, SocketSessionOptions options)
-    {
-        var origin = handshake.GetHeader("origin");
-        if (origin is null)
-        {
-            return true;
-        }
-        if (options.AllowedOrigins.Count > 0)
-        {
-            foreach (var allowed in options.AllowedOrigins)
-            {
-                if (string.Equals(allowed.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            return false; // includes "null"
-        }
-        var host = handshake.GetHeader("host");
-        return host is not null && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase);
+        return session is null || session.IsNew ? null : session;
     }
 
     private static partial class Log
     {
         [LoggerMessage(4050, LogLevel.Warning, "Socket.IO handshake with a session cookie from a foreign origin '{Origin}' refused (connection {ConnectionId})")]
         public static partial void ForeignOrigin(ILogger logger, string origin, string connectionId);
+
+        [LoggerMessage(4051, LogLevel.Error, "The session store failed while loading the session of a Socket.IO handshake; refused (connection {ConnectionId})")]
+        public static partial void StoreFailed(ILogger logger, string connectionId, Exception exception);
+
+        [LoggerMessage(4052, LogLevel.Debug, "The session store is not ready: a Socket.IO handshake gets no session and is refused if it needs one (connection {ConnectionId})")]
+        public static partial void StoreNotReady(ILogger logger, string connectionId);
+
+        [LoggerMessage(4053, LogLevel.Error, "Disconnecting the sockets of a session that ended failed in namespace {Namespace}: they may stay connected on other nodes")]
+        public static partial void LogoutDisconnectFailed(ILogger logger, string @namespace, Exception exception);
     }
 }
