@@ -31,6 +31,15 @@ internal sealed partial class ParleySessionMiddleware
     public async Task InvokeAsync(HttpContext context)
     {
         var options = _manager.Options;
+        if (context.GetEndpoint()?.Metadata.GetMetadata<Parley.Hosting.ParleyEndpointMetadata>() is not null)
+        {
+            // Socket.IO traffic: the handshake loads and verifies the session itself (UseSessions), and loading it
+            // again for every long-polling GET and POST would cost a store read each (socket.io's docs wrap
+            // express-session in onlyForHandshake for the same reason). Nor should a store outage fail the
+            // transport before the handshake can refuse cleanly.
+            await _next(context);
+            return;
+        }
         if (context.Features.Get<IParleySessionFeature>() is not null)
         {
             // "self-awareness": a second UseParleySessions() in the pipeline does nothing.

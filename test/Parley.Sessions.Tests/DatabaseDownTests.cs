@@ -59,9 +59,11 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
         var connectionString = server.ConnectionStringFor(database);
         await using var app = await SocketApp.StartAsync(new() { Store = b => b.AddPostgreSqlStore(o => o.ConnectionString = connectionString) });
         var login = await app.LoginAsync("ann");
-        // A client without cookies: the HTTP session middleware has nothing to load, the handshake loads the session.
+        // A client without cookies, and browsers with the cookie on either transport: the HTTP session middleware
+        // leaves Socket.IO requests alone, so each reaches the handshake, which loads the session and refuses cleanly.
         var auth = new System.Text.Json.Nodes.JsonObject { ["session"] = login.Body };
         Assert.True((await app.ConnectAsync(auth: auth)).Connected);
+        Assert.True((await app.ConnectAsync(cookie: login.CookiePair, transport: "polling")).Connected);
 
         await server.StopAsync().WithTimeout(TimeSpan.FromSeconds(30));
         try
@@ -69,6 +71,8 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
             var refused = await app.ConnectAsync(auth: auth);
             // Npgsql's message names the host and port: it must reach the log, not the client.
             Assert.Equal("session store unavailable", refused.Error);
+            Assert.Equal("session store unavailable", (await app.ConnectAsync(cookie: login.CookiePair, transport: "polling")).Error);
+            Assert.Equal("session store unavailable", (await app.ConnectAsync(cookie: login.CookiePair, transport: "websocket")).Error);
             var logged = TestLog.Provider.Entries.Where(e => e.EventId.Id == 4051).ToArray();
             Assert.NotEmpty(logged);
             Assert.All(logged, e => Assert.IsAssignableFrom<Npgsql.NpgsqlException>(e.Exception));

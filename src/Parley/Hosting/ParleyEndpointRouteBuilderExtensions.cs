@@ -28,10 +28,10 @@ public static class ParleyEndpointRouteBuilderExtensions
         {
             foreach (var file in ClientBundle.FileNames)
             {
-                endpoints.MapGet(trimmed + "/" + file, context => ClientBundle.ServeAsync(context, file));
+                endpoints.MapGet(trimmed + "/" + file, context => ClientBundle.ServeAsync(context, file)).WithMetadata(ParleyEndpointMetadata.Instance);
             }
         }
         // Routing matches with and without the trailing slash (engine.io's addTrailingSlash serves both).
-        return endpoints.Map(trimmed, engine.HandleRequestAsync);
+        return endpoints.Map(trimmed, engine.HandleRequestAsync).WithMetadata(ParleyEndpointMetadata.Instance);
     }
 }
