@@ -192,15 +192,21 @@ internal sealed class SocketClient
         Close(DisconnectReasons.ForcedServerClose);
     }
 
-    /// <summary>Disconnects every socket of this client, then closes the connection (socket.disconnect(true)).</summary>
+    /// <summary>
+    /// Disconnects every socket of this client, then closes the connection (socket.disconnect(true)); the client,
+    /// having no namespace left, closes it itself when it reads the DISCONNECT packets, and is given a moment to.
+    /// </summary>
     public void DisconnectAll()
     {
         foreach (var socket in _sockets.Values)
         {
             socket.Disconnect();
         }
-        Connection.Close();
+        Connection.Close(PeerCloseGrace);
     }
+
+    /// <summary>How long a client told to disconnect may take to close its connection before the server does.</summary>
+    private static readonly TimeSpan PeerCloseGrace = TimeSpan.FromSeconds(1);
 
     private void Close(string reason)
     {

@@ -398,7 +398,7 @@ public sealed partial class EngineConnection
                 }
                 if (drained)
                 {
-                    OnClose(EngineCloseReasons.ForcedClose);
+                    CloseAfterDrain();
                     return;
                 }
             }

@@ -29,6 +29,7 @@ public sealed partial class EngineConnection
     private string? _closeReason;
     private bool _closing;
     private ITimer? _closeTimer;
+    private TimeSpan _closeGrace;
 
     internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake)
     {
@@ -176,7 +177,16 @@ public sealed partial class EngineConnection
     /// Closes the connection from the server side (reason <c>forced close</c>) once what is queued has been
     /// written, or after 30 s (engine.io socket.ts close: waits for the write buffer to drain).
     /// </summary>
-    public void Close()
+    public void Close() => Close(TimeSpan.Zero);
+
+    /// <summary>
+    /// As <see cref="Close()"/>, but over WebSocket, once the queue is written, gives the peer up to
+    /// <paramref name="peerGrace"/> to close first. socket.io-client closes its connection by itself when the server
+    /// has disconnected its last namespace, but it handles a received packet on the next timer tick: a close frame
+    /// (and the TCP FIN) arriving in the same read would win, and the client would report "transport close" and
+    /// reconnect instead of "io server disconnect".
+    /// </summary>
+    internal void Close(TimeSpan peerGrace)
     {
         TaskCompletionSource? signal;
         lock (_lock)
@@ -185,6 +195,7 @@ public sealed partial class EngineConnection
             {
                 return;
             }
+            _closeGrace = Transport == EngineTransport.WebSocket ? peerGrace : TimeSpan.Zero;
             // With nothing queued the close is immediate, except on polling with no GET pending: then, as in
             // engine.io (polling.ts doClose: shouldClose), the sid stays valid until the client's next GET, which
             // gets the close packet. Forgetting the sid at once would answer that GET with 400, and the client
@@ -203,7 +214,21 @@ public sealed partial class EngineConnection
         return;
 
     now:
-        OnClose(EngineCloseReasons.ForcedClose);
+        CloseAfterDrain();
+    }
+
+    /// <summary>What is queued is written: close now, or leave the peer its grace to close first.</summary>
+    private void CloseAfterDrain()
+    {
+        if (_closeGrace <= TimeSpan.Zero)
+        {
+            OnClose(EngineCloseReasons.ForcedClose);
+            return;
+        }
+        var previous = _closeTimer;
+        _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.ForcedClose),
+            this, _closeGrace, Timeout.InfiniteTimeSpan);
+        previous?.Dispose();
     }
 
     /// <summary>True when a graceful close waits for the queue to drain and it just did. Call under the lock.</summary>
