@@ -99,22 +99,22 @@ public readonly struct BroadcastOperator
         collector.ExpectNodes(nodes);
         await publishing;
         // Without a timeout a cluster adapter still bounds the wait: it stops listening for remote answers.
-        var timeout = _flags.Timeout ?? (_flags.Local ? null : _namespace.Adapter.DefaultAckTimeout);
         try
         {
-            return timeout is { } t
-                ? await collector.Task.WaitAsync(t, cancellationToken)
+            return _namespace.Adapter.AckTimeout(_flags) is { } timeout
+                ? await collector.Task.WaitAsync(timeout, cancellationToken)
                 : await collector.Task.WaitAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        catch (TimeoutException)
+        {
+            // The adapter drops the acks still pending on each node when the same timeout passes (socket.io #5442).
+            throw new TimeoutException("operation has timed out");
+        }
+        catch (OperationCanceledException)
         {
             // Clients that never answer would keep their pending ack for as long as they stay connected
-            // (socket.io #5442, broadcast-operator.ts: "cleanup pending acks on timeout").
+            // (broadcast-operator.ts: "cleanup pending acks"); other nodes drop theirs at their timeout.
             _namespace.CancelAcks(onAck);
-            if (ex is TimeoutException)
-            {
-                throw new TimeoutException("operation has timed out");
-            }
             throw;
         }
     }

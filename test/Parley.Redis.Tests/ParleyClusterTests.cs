@@ -96,10 +96,16 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
         var answers = await _a.Io.To("acks").Timeout(TimeSpan.FromSeconds(5)).EmitWithAckAsync("ask", [7]).WithTimeout();
         Assert.Equal(["a1", "b1", "b2"], answers.Select(a => a.Element.GetString()).Order());
 
-        // A client that does not answer makes it time out.
+        // A client that does not answer makes it time out, and the node serving it drops the pending ack then.
         var b3 = await _clients.ConnectAsync(_b.Url, ["acks"]);
         await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.To("acks").Timeout(TimeSpan.FromMilliseconds(500)).EmitWithAckAsync("ask", []).WithTimeout());
-        _ = b3;
+        var silent = _b.Io.Sockets.Sockets[b3.Id];
+        await TestTimeouts.Eventually(() => silent.PendingAckCount == 0, because: "node b drops the ack at the broadcast's timeout");
+
+        // Without a Timeout the wait is bounded by RequestsTimeout (3 s here) on both nodes, so a silent client
+        // does not keep another node's ack for as long as it stays connected (socket.io #5442).
+        await Assert.ThrowsAsync<TimeoutException>(() => _a.Io.To(b3.Id).EmitWithAckAsync("ask", []).WithTimeout());
+        await TestTimeouts.Eventually(() => silent.PendingAckCount == 0, because: "node b drops the ack at RequestsTimeout");
     }
 
     [Fact]

@@ -279,8 +279,8 @@ public abstract class ParleyAdapter : IAsyncDisposable
     /// Delivers a broadcast that expects acknowledgements to this node's sockets; returns how many were reached.
     /// One ack id (from the namespace's counter) serves every recipient, so the frames are still encoded once
     /// (socket.io-adapter in-memory-adapter.ts broadcastWithAck). Each socket holds <paramref name="onAck"/> itself
-    /// as its pending ack. With a timeout in the flags, the acks still pending when it passes are dropped: the
-    /// emitter has given up by then, and on a node that serves another node's request nobody else would drop them.
+    /// as its pending ack. The acks still pending when <see cref="AckTimeout"/> passes are dropped: the emitter has
+    /// given up by then, and on a node that serves another node's request nobody else would drop them.
     /// </summary>
     public int BroadcastWithAckLocal(BroadcastPacket packet, BroadcastOptions options, Action<EventArgument[]?> onAck)
     {
@@ -297,7 +297,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 sockets[i].RegisterAck(ackId, onAck);
                 sockets[i].SendFrames(frames, options.Flags.Volatile);
             }
-            if (options.Flags.Timeout is { } timeout && count > 0)
+            if (AckTimeout(options.Flags) is { } timeout && count > 0)
             {
                 _ = DropAcksAfterAsync(sockets.AsSpan(0, count).ToArray(), ackId, timeout);
             }
@@ -448,6 +448,12 @@ public abstract class ParleyAdapter : IAsyncDisposable
     /// on one node; a cluster adapter bounds it by how long it keeps listening for other nodes' answers.
     /// </summary>
     public virtual TimeSpan? DefaultAckTimeout => null;
+
+    /// <summary>
+    /// How long a broadcast with these flags waits for acks, on the emitting node and on every node that serves it:
+    /// its own <c>Timeout</c>, else <see cref="DefaultAckTimeout"/> unless it is local.
+    /// </summary>
+    internal TimeSpan? AckTimeout(BroadcastFlags flags) => flags.Timeout ?? (flags.Local ? null : DefaultAckTimeout);
 }
 
 /// <summary>The default adapter: one node, everything in memory.</summary>
