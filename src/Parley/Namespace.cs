@@ -21,11 +21,16 @@ public class Namespace
     private long _ackIds;
 
     internal Namespace(ParleyServer server, string name, ParentNamespace? parent = null)
+        : this(server, name, parent, server.CreateAdapter)
+    {
+    }
+
+    private protected Namespace(ParleyServer server, string name, ParentNamespace? parent, Func<Namespace, ParleyAdapter> createAdapter)
     {
         Server = server;
         Name = name;
         Parent = parent;
-        Adapter = server.CreateAdapter(this);
+        Adapter = createAdapter(this);
     }
 
     /// <summary>The namespace's name, <c>/</c> for the main one.</summary>
@@ -334,7 +339,10 @@ public sealed class ParentNamespace : Namespace
     private readonly ConcurrentDictionary<string, Namespace> _children = new(StringComparer.Ordinal);
 
     internal ParentNamespace(ParleyServer server, string displayName, Func<string, JsonElement?, ValueTask<bool>> matcher)
-        : base(server, displayName) => _matcher = matcher;
+        // A parent has no sockets of its own: its broadcasts go to the children (BroadcastOperator), whose adapters
+        // reach the cluster. It needs no cluster adapter, and a Redis one would subscribe channels for a name no
+        // client can connect to.
+        : base(server, displayName, parent: null, static nsp => new InMemoryAdapter(nsp)) => _matcher = matcher;
 
     /// <summary>The child namespaces created so far.</summary>
     public IReadOnlyCollection<Namespace> Children => [.. _children.Values];

@@ -140,8 +140,17 @@ public sealed class ParleyServer : IAsyncDisposable
         return child;
     }
 
-    internal void UnregisterChild(Namespace child) =>
-        _namespaces.TryRemove(new KeyValuePair<string, Namespace>(child.Name, child));
+    /// <summary>
+    /// Forgets a child namespace that lost its last socket (CleanupEmptyChildNamespaces) and disposes its adapter,
+    /// whose subscriptions (a cluster adapter's channels for that name) would otherwise outlive it.
+    /// </summary>
+    internal void UnregisterChild(Namespace child)
+    {
+        if (_namespaces.TryRemove(new KeyValuePair<string, Namespace>(child.Name, child)))
+        {
+            _ = DisposeAdapterAsync(child);
+        }
+    }
 
     private void Initialize(Namespace nsp)
     {
@@ -158,6 +167,18 @@ public sealed class ParleyServer : IAsyncDisposable
         catch (Exception ex)
         {
             SocketLog.ServerHandlerFailed(Logger, nsp.Name, "adapter init", ex);
+        }
+    }
+
+    private async Task DisposeAdapterAsync(Namespace nsp)
+    {
+        try
+        {
+            await nsp.Adapter.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            SocketLog.ServerHandlerFailed(Logger, nsp.Name, "adapter dispose", ex);
         }
     }
 
