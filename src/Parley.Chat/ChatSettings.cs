@@ -21,6 +21,7 @@ internal sealed class ChatSettings
     public static ChatSettings Parse(string[] args, Microsoft.Extensions.Configuration.IConfiguration configuration, out string[] rest)
     {
         var settings = new ChatSettings();
+        string? store = null;
         var remaining = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -31,7 +32,7 @@ internal sealed class ChatSettings
                     settings.Secrets.Add(Require(name, value));
                     break;
                 case "--session-store":
-                    settings.SessionStore = Require(name, value);
+                    store = Require(name, value);
                     break;
                 case "--postgres":
                     settings.Postgres = Require(name, value);
@@ -51,15 +52,12 @@ internal sealed class ChatSettings
         }
         settings.Postgres ??= configuration["Parley:Postgres"];
         settings.Redis ??= configuration["Parley:Redis"];
-        var storeGiven = args.Contains("--session-store") || configuration["Parley:SessionStore"] is { Length: > 0 };
-        if (settings.Redis is not null && !storeGiven)
+        // The command line wins over configuration; with neither, Redis (when given) holds the sessions too.
+        if (store is null && configuration["Parley:SessionStore"] is { Length: > 0 } configured)
         {
-            settings.SessionStore = "redis";
+            store = configured;
         }
-        if (configuration["Parley:SessionStore"] is { Length: > 0 } store && !args.Contains("--session-store"))
-        {
-            settings.SessionStore = store;
-        }
+        settings.SessionStore = store ?? (settings.Redis is null ? "memory" : "redis");
         if (settings.SessionStore is not ("memory" or "postgres" or "redis"))
         {
             throw new ArgumentException($"--session-store must be memory, redis or postgres, not '{settings.SessionStore}'.");
