@@ -28,7 +28,7 @@ public sealed class PostgresServer : IAsyncLifetime
         _binDir = FindBinDir();
         _dir = Path.Combine(Path.GetTempPath(), "parley-pg-" + Guid.NewGuid().ToString("N")[..12]);
         _asPostgresUser = Environment.UserName == "root";
-        Port = FreePort();
+        Port = LoopbackPort.Free();
     }
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
@@ -208,13 +208,6 @@ public sealed class PostgresServer : IAsyncLifetime
                 .FirstOrDefault()
             : null;
         return dir ?? throw new InvalidOperationException("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres); run scripts/install-deps.sh.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private Process Start(string file, IReadOnlyList<string> args)

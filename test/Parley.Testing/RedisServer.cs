@@ -27,7 +27,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
     private RedisServer(string[] extraArgs)
     {
         _extraArgs = extraArgs;
-        Port = FreePort();
+        Port = LoopbackPort.Free();
     }
 
     /// <summary>The loopback port it listens on (kept across restarts).</summary>
@@ -180,12 +180,5 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
