@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Collections.Immutable;
 
 namespace Parley.Adapters;
 
@@ -7,23 +6,23 @@ namespace Parley.Adapters;
 /// The rooms of a broadcast: an immutable set that enumerates in the order rooms were added. socket.io keeps them
 /// in a JavaScript <c>Set</c> (insertion order), and the Redis adapter publishes them in that order
 /// (<c>opts.rooms</c>, interop.md §5), so a hash set would write the same broadcast differently from Node.
+/// A broadcast names a few rooms: an array copied on add, searched linearly, with a hash set built once for
+/// lookups when there are many.
 /// </summary>
 internal sealed class RoomSet : IReadOnlySet<string>
 {
-    public static readonly RoomSet Empty = new(ImmutableList<string>.Empty, ImmutableHashSet.Create<string>(StringComparer.Ordinal));
+    private const int LinearLimit = 8;
 
-    private readonly ImmutableList<string> _order;
-    private readonly ImmutableHashSet<string> _set;
+    public static readonly RoomSet Empty = new([]);
 
-    private RoomSet(ImmutableList<string> order, ImmutableHashSet<string> set)
-    {
-        _order = order;
-        _set = set;
-    }
+    private readonly string[] _rooms;
+    private HashSet<string>? _lookup;
 
-    public int Count => _order.Count;
+    private RoomSet(string[] rooms) => _rooms = rooms;
 
-    public RoomSet Add(string room) => _set.Contains(room) ? this : new(_order.Add(room), _set.Add(room));
+    public int Count => _rooms.Length;
+
+    public RoomSet Add(string room) => Contains(room) ? this : new([.. _rooms, room]);
 
     public RoomSet Union(IEnumerable<string> rooms)
     {
@@ -35,21 +34,30 @@ internal sealed class RoomSet : IReadOnlySet<string>
         return result;
     }
 
-    public bool Contains(string item) => _set.Contains(item);
+    public bool Contains(string item)
+    {
+        if (_rooms.Length <= LinearLimit)
+        {
+            return Array.IndexOf(_rooms, item) >= 0;
+        }
+        return AsSet().Contains(item);
+    }
 
-    public IEnumerator<string> GetEnumerator() => _order.GetEnumerator();
+    public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)_rooms).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    public bool IsProperSubsetOf(IEnumerable<string> other) => _set.IsProperSubsetOf(other);
+    private HashSet<string> AsSet() => _lookup ??= new HashSet<string>(_rooms, StringComparer.Ordinal);
 
-    public bool IsProperSupersetOf(IEnumerable<string> other) => _set.IsProperSupersetOf(other);
+    public bool IsProperSubsetOf(IEnumerable<string> other) => AsSet().IsProperSubsetOf(other);
 
-    public bool IsSubsetOf(IEnumerable<string> other) => _set.IsSubsetOf(other);
+    public bool IsProperSupersetOf(IEnumerable<string> other) => AsSet().IsProperSupersetOf(other);
 
-    public bool IsSupersetOf(IEnumerable<string> other) => _set.IsSupersetOf(other);
+    public bool IsSubsetOf(IEnumerable<string> other) => AsSet().IsSubsetOf(other);
 
-    public bool Overlaps(IEnumerable<string> other) => _set.Overlaps(other);
+    public bool IsSupersetOf(IEnumerable<string> other) => AsSet().IsSupersetOf(other);
 
-    public bool SetEquals(IEnumerable<string> other) => _set.SetEquals(other);
+    public bool Overlaps(IEnumerable<string> other) => AsSet().Overlaps(other);
+
+    public bool SetEquals(IEnumerable<string> other) => AsSet().SetEquals(other);
 }
