@@ -110,7 +110,7 @@ internal abstract class RespClientBase : IAsyncDisposable
         {
             return started;
         }
-        var loop = new Task<Task>(FirstConnectLoopAsync);
+        var loop = new Task<Task>(() => RetryAsync(FirstConnectAsync, TimeSpan.Zero));
         if (Interlocked.CompareExchange(ref _firstConnect, loop.Unwrap(), null) is { } other)
         {
             return other;
@@ -144,33 +144,8 @@ internal abstract class RespClientBase : IAsyncDisposable
         }
     }
 
-    private async Task FirstConnectLoopAsync()
-    {
-        for (var attempt = 1; !_disposed.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                await ConnectAsync(_disposed.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception) when (_disposed.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
-            }
-            try
-            {
-                await Task.Delay(Backoff(attempt + 1), Time, _disposed.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    /// <summary>One attempt at the first connection.</summary>
+    private Task FirstConnectAsync() => ConnectAsync(_disposed.Token);
 
     /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>
     public async Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
@@ -408,21 +383,37 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     private async Task<RespSession?> ReconnectAsync()
     {
-        for (var attempt = 1; ; attempt++)
+        RespSession? session = null;
+        var connected = await RetryAsync(async () => session = await OpenAsync(_disposed.Token).ConfigureAwait(false), Backoff(1)).ConfigureAwait(false);
+        return connected ? session : null;
+    }
+
+    /// <summary>
+    /// The one retry loop of the first connection and of every reconnect: waits <paramref name="delay"/>, tries
+    /// <paramref name="attempt"/>, and after a failure logs the next delay and waits exactly that (one jittered
+    /// <see cref="Backoff"/> per failure). False once the client is disposed.
+    /// </summary>
+    private async Task<bool> RetryAsync(Func<Task> attempt, TimeSpan delay)
+    {
+        for (var n = 1; ; n++)
         {
-            var delay = Backoff(attempt);
             try
             {
-                await Task.Delay(delay, Time, _disposed.Token).ConfigureAwait(false);
-                return await OpenAsync(_disposed.Token).ConfigureAwait(false);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, Time, _disposed.Token).ConfigureAwait(false);
+                }
+                await attempt().ConfigureAwait(false);
+                return true;
             }
             catch (Exception) when (_disposed.IsCancellationRequested)
             {
-                return null;
+                return false;
             }
             catch (Exception e)
             {
-                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
+                delay = Backoff(n + 1);
+                Logger.ReconnectFailed(Kind, Endpoint, n, delay, e);
             }
         }
     }
