@@ -100,8 +100,9 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     /// <summary>
     /// Connects in the background, retrying with backoff until the first connection is up (after that, losses are
-    /// repaired by the monitor). Idempotent; the task completes once connected, or when the client is disposed.
-    /// For owners that must start while Redis may still be down (an adapter, a session store).
+    /// repaired by the monitor). Idempotent, and a no-op once <see cref="ConnectAsync"/> has connected; the task
+    /// completes once connected, or when the client is disposed. For owners that must start while Redis may still be
+    /// down (an adapter, a session store).
     /// </summary>
     public Task StartConnecting()
     {
@@ -109,6 +110,10 @@ internal abstract class RespClientBase : IAsyncDisposable
         if (started is not null)
         {
             return started;
+        }
+        if (HasConnected || _disposed.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
         }
         var loop = new Task<Task>(() => RetryAsync(FirstConnectAsync, TimeSpan.Zero));
         if (Interlocked.CompareExchange(ref _firstConnect, loop.Unwrap(), null) is { } other)
@@ -144,8 +149,11 @@ internal abstract class RespClientBase : IAsyncDisposable
         }
     }
 
-    /// <summary>One attempt at the first connection.</summary>
-    private Task FirstConnectAsync() => ConnectAsync(_disposed.Token);
+    /// <summary>
+    /// One attempt at the first connection; done at once when a caller's own <see cref="ConnectAsync"/> made it
+    /// meanwhile (one that is still under way fails this attempt with "already called", and the next one stops here).
+    /// </summary>
+    private Task FirstConnectAsync() => HasConnected ? Task.CompletedTask : ConnectAsync(_disposed.Token);
 
     /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>
     public async Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
@@ -166,9 +174,15 @@ internal abstract class RespClientBase : IAsyncDisposable
         _disposed.Cancel();
         _sweeper.Dispose();
         Volatile.Read(ref _session)?.Fail(new RespConnectionException($"the {Kind} connection was disposed"));
-        if (_monitor is not null)
+        // The first-connection loop reads _disposed until it ends, and may start the monitor as it does: wait for it
+        // before the monitor, and both before _disposed goes.
+        if (Volatile.Read(ref _firstConnect) is { } firstConnect)
         {
-            await _monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await firstConnect.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (Volatile.Read(ref _monitor) is { } monitor)
+        {
+            await monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         _disposed.Dispose();
     }

@@ -227,11 +227,14 @@ public class RespFaultTests
         var log = new TestLog();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
         var options = new RespConnectionOptions { Port = LoopbackPort.Free(), ReconnectMinDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(80) };
+        Task loop;
         await using (var c = new RespConnection(options, loggers.CreateLogger<RespConnection>(), time))
         {
-            _ = c.StartConnecting();
+            loop = c.StartConnecting();
             await TestTimeouts.Eventually(() => Retries(log).Length >= 5 && time.Delays.Length >= 5);
         }
+        // Disposal ended the loop before it returned.
+        Assert.True(loop.IsCompletedSuccessfully);
         var logged = Retries(log);
         var waited = time.Delays;
         // Task.Delay keeps whole milliseconds; a fresh jitter would differ by up to half the backoff.
