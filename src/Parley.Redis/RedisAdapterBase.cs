@@ -85,6 +85,10 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
         }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down: the connections (or this adapter) were disposed while it waited.
+        }
         finally
         {
             Connections.EndInit();

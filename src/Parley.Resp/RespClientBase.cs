@@ -32,6 +32,10 @@ internal abstract class RespClientBase : IAsyncDisposable
     private Task? _monitor;
     private Task? _firstConnect;
     private int _connectStarted;
+    private readonly Lock _connectedLock = new();
+    // Completed when a connection comes up; a waiter that finds it completed while disconnected (a later loss) puts
+    // a fresh one in its place. Both under _connectedLock, so a connection that comes up completes the one waited on.
+    private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RespRequest? _probe;
     private long _lastProbe;
     private int _sweeping;
@@ -156,13 +160,26 @@ internal abstract class RespClientBase : IAsyncDisposable
     private Task FirstConnectAsync() => HasConnected ? Task.CompletedTask : ConnectAsync(_disposed.Token);
 
     /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>
-    public async Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
+    public Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
     {
-        while (!IsConnected)
+        Task connected;
+        lock (_connectedLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-            await Task.Delay(TimeSpan.FromMilliseconds(20), Time, cancellationToken).ConfigureAwait(false);
+            if (IsConnected)
+            {
+                return Task.CompletedTask;
+            }
+            if (_disposed.IsCancellationRequested)
+            {
+                return Task.FromException(new ObjectDisposedException(GetType().FullName));
+            }
+            if (_connectedSignal.Task.IsCompleted)
+            {
+                _connectedSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            connected = _connectedSignal.Task;
         }
+        return connected.WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -183,6 +200,10 @@ internal abstract class RespClientBase : IAsyncDisposable
         if (Volatile.Read(ref _monitor) is { } monitor)
         {
             await monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        lock (_connectedLock)
+        {
+            _connectedSignal.TrySetException(new ObjectDisposedException(GetType().FullName));
         }
         _disposed.Dispose();
     }
@@ -494,6 +515,10 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     private void RaiseConnected()
     {
+        lock (_connectedLock)
+        {
+            _connectedSignal.TrySetResult();
+        }
         try
         {
             Connected?.Invoke();
