@@ -24,8 +24,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private readonly RespMessageHandler _onRequest;
     private readonly byte[] _uidUtf8;
 
-    public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options)
-        : base(@namespace, connections, options, RedisWire.Uid2())
+    public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
+        : base(@namespace, connections, options, time, RedisWire.Uid2())
     {
         var prefix = options.Key;
         _channel = prefix + "#" + @namespace.Name + "#";

@@ -23,13 +23,15 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     private int _count;
     private long _countedAt;
     private bool _hasCount;
+    private readonly TimeProvider _time;
     private int _disposed;
 
-    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, string uid)
+    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time, string uid)
         : base(@namespace)
     {
         Connections = connections;
         Options = options;
+        _time = time;
         Uid = uid;
         Logger = connections.Logger;
         Inbox = new RedisInbox(options.MaxQueuedMessages, Logger, @namespace.Name);
@@ -110,7 +112,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         TaskCompletionSource<int> counting;
         lock (_countLock)
         {
-            if (_hasCount && TimeProvider.System.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
+            if (_hasCount && _time.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
             {
                 return Task.FromResult(_count);
             }
@@ -143,7 +145,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         {
             if (cache)
             {
-                (_count, _countedAt, _hasCount) = (count, TimeProvider.System.GetTimestamp(), true);
+                (_count, _countedAt, _hasCount) = (count, _time.GetTimestamp(), true);
             }
             _counting = null;
         }

@@ -36,8 +36,8 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     private readonly HashSet<string> _roomChannels = new(StringComparer.Ordinal);
     private readonly Lock _roomSync = new();
 
-    public ShardedRedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options)
-        : base(@namespace, connections, options, RedisWire.HexId())
+    public ShardedRedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
+        : base(@namespace, connections, options, time, RedisWire.HexId())
     {
         _channel = options.ChannelPrefix + "#" + @namespace.Name + "#";
         _responseChannel = _channel + Uid + "#";
