@@ -33,8 +33,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         _responseChannel = prefix + "-response#" + @namespace.Name + "#";
         _specificResponseChannel = _responseChannel + Uid + "#";
         _uidUtf8 = System.Text.Encoding.UTF8.GetBytes(Uid);
-        _onBroadcast = Inbox.Wrap(OnBroadcastMessage);
-        _onRequest = Inbox.Wrap(OnRequestMessage);
+        _onBroadcast = Queued(OnBroadcastMessage);
+        _onRequest = Queued(OnRequestMessage);
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     {
         _channel = options.ChannelPrefix + "#" + @namespace.Name + "#";
         _responseChannel = _channel + Uid + "#";
-        _onMessage = Inbox.Wrap(OnRawMessage);
+        _onMessage = Queued(OnRawMessage);
     }
 
     private protected override async Task SubscribeAsync()

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Parley.Testing;
 
 namespace Parley.Redis.Tests;
@@ -18,6 +19,20 @@ public abstract class AdapterTests(RedisServer redis, bool sharded)
         Assert.Equal(1, await a.Io.Sockets.Adapter.ServerCountAsync().WithTimeout());
         clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, await a.Io.Sockets.Adapter.ServerCountAsync().WithTimeout());
+    }
+
+    [Fact]
+    public async Task A_server_with_a_dynamic_namespace_is_ready_and_its_children_subscribe()
+    {
+        // io.Of(Regex) makes a parent namespace; it gets an adapter that is never initialised, only its children's are.
+        await using var node = await ParleyNode.StartAsync(redis.Url, sharded, configureServer: io => io.Of(new Regex("^/dyn-[0-9]+$")).OnConnection(_ => { }));
+        Assert.True(node.Status.IsReady);
+
+        await using var clients = NodeDriver.Start();
+        await clients.ConnectAsync(node.Url + "/dyn-1", []);
+        await node.Status.WaitUntilReadyAsync().WithTimeout();
+        var channel = sharded ? "socket.io#/dyn-1#" : "socket.io-request#/dyn-1#";
+        Assert.Equal("1", (await redis.CliAsync("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel)).Split('\n')[^1]);
     }
 
     /// <summary>Timestamps move only when told to; the wall clock and timers are the system's.</summary>

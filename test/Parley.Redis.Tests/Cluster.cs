@@ -34,7 +34,7 @@ public sealed class ParleyNode : IAsyncDisposable
     /// and the namespaces' subscriptions confirmed: a publish before that would be dropped (the command connection
     /// fails fast while connecting), and a broadcast from another node would be missed.
     /// </summary>
-    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null)
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null)
     {
         ParleyNode? node = null;
         var host = await TestWebHost.StartAsync(
@@ -59,6 +59,7 @@ public sealed class ParleyNode : IAsyncDisposable
                 {
                     io.Of(name).OnConnection(OnConnection);
                 }
+                configureServer?.Invoke(io);
             }));
         node = new ParleyNode(host);
         _ = node.Io.Sockets; // creates "/" and starts its adapter
