@@ -24,8 +24,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private readonly RespMessageHandler _onRequest;
     private readonly byte[] _uidUtf8;
 
-    public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options)
-        : base(@namespace, connections, options, RedisWire.Uid2())
+    public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
+        : base(@namespace, connections, options, time, RedisWire.Uid2())
     {
         var prefix = options.Key;
         _channel = prefix + "#" + @namespace.Name + "#";
@@ -33,8 +33,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         _responseChannel = prefix + "-response#" + @namespace.Name + "#";
         _specificResponseChannel = _responseChannel + Uid + "#";
         _uidUtf8 = System.Text.Encoding.UTF8.GetBytes(Uid);
-        _onBroadcast = Inbox.Wrap(OnBroadcastMessage);
-        _onRequest = Inbox.Wrap(OnRequestMessage);
+        _onBroadcast = Queued(OnBroadcastMessage);
+        _onRequest = Queued(OnRequestMessage);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
+using Parley.Resp;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -23,21 +24,22 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     private int _count;
     private long _countedAt;
     private bool _hasCount;
+    private readonly TimeProvider _time;
+    // Made by InitAsync, before its first subscription: an adapter that is never initialised (a dynamic namespace's
+    // parent, the loser of a race to create a namespace) has no workers and does not hold readiness back.
+    private RedisInbox? _inbox;
+    private RedisInbox? _serverEvents;
+    private int _initialized;
     private int _disposed;
 
-    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, string uid)
+    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time, string uid)
         : base(@namespace)
     {
         Connections = connections;
         Options = options;
+        _time = time;
         Uid = uid;
         Logger = connections.Logger;
-        Inbox = new RedisInbox(options.MaxQueuedMessages, Logger, @namespace.Name);
-        // Server-side events get an inbox of their own: a handler that blocks delays other server-side events, not
-        // the broadcasts to this node's sockets.
-        ServerEvents = new RedisInbox(options.MaxQueuedMessages, Logger, @namespace.Name);
-        // Counted from construction, so a node that created its namespace is not ready before the subscriptions are.
-        connections.BeginInit();
     }
 
     /// <summary>This node's id in the cluster (classic: uid2(6); sharded: 16 hex chars).</summary>
@@ -49,10 +51,11 @@ internal abstract class RedisAdapterBase : ParleyAdapter
 
     private protected ILogger Logger { get; }
 
-    /// <summary>Where the subscriber's messages for this namespace are handled, in order, off the Redis read loop.</summary>
-    private protected RedisInbox Inbox { get; }
-
-    private protected RedisInbox ServerEvents { get; }
+    /// <summary>
+    /// A subscriber handler that queues the message on this namespace's inbox, where messages are handled in order,
+    /// off the Redis read loop. Only subscriptions carry messages, and InitAsync makes the inbox before the first.
+    /// </summary>
+    private protected RespMessageHandler Queued(RespMessageHandler handler) => (in RespMessage message) => _inbox!.Post(handler, in message);
 
     private protected JsonSerializerOptions WireOptions => Namespace.Server.WireOptions;
 
@@ -71,11 +74,22 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     /// <summary>
     /// Connects (in the background, retrying while Redis is down), subscribes, and counts as initialising until
     /// both connections are up with the subscriptions confirmed: <see cref="RedisConnections.IsReady"/> waits for it.
+    /// Once per adapter: a second call has nothing to do.
     /// </summary>
-    public sealed override async Task InitAsync()
+    public sealed override Task InitAsync() =>
+        Interlocked.Exchange(ref _initialized, 1) == 0 ? InitOnceAsync() : Task.CompletedTask;
+
+    private async Task InitOnceAsync()
     {
+        // Up to the first await this runs inside ParleyServer.Initialize, before NamespaceCreated: a node that created
+        // its namespace is not ready before the subscriptions are.
+        Connections.BeginInit();
         try
         {
+            _inbox = new RedisInbox(Options.MaxQueuedMessages, Logger, Namespace.Name);
+            // Server-side events get an inbox of their own: a handler that blocks delays other server-side events, not
+            // the broadcasts to this node's sockets.
+            _serverEvents = new RedisInbox(Options.MaxQueuedMessages, Logger, Namespace.Name);
             _ = Connections.StartAsync();
             await SubscribeAsync().ConfigureAwait(false);
             // A subscription refused while the subscriber was down is in its set and restored before it counts as up.
@@ -84,6 +98,10 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down: the connections (or this adapter) were disposed while it waited.
         }
         finally
         {
@@ -106,7 +124,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         TaskCompletionSource<int> counting;
         lock (_countLock)
         {
-            if (_hasCount && TimeProvider.System.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
+            if (_hasCount && _time.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
             {
                 return Task.FromResult(_count);
             }
@@ -130,7 +148,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
             count = (int)Math.Max(1, await CountSubscribersAsync().ConfigureAwait(false));
             cache = true;
         }
-        catch (Resp.RespException e)
+        catch (RespException e)
         {
             // Not cached: the next request asks again (or skips asking once the connection is known to be down).
             RedisLog.ServerCountFailed(Logger, Namespace.Name, e);
@@ -139,7 +157,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         {
             if (cache)
             {
-                (_count, _countedAt, _hasCount) = (count, TimeProvider.System.GetTimestamp(), true);
+                (_count, _countedAt, _hasCount) = (count, _time.GetTimestamp(), true);
             }
             _counting = null;
         }
@@ -232,7 +250,8 @@ internal abstract class RedisAdapterBase : ParleyAdapter
                 answer(value, valueAttachments);
             };
         }
-        ServerEvents.Post(() => Namespace.OnServerSideEmit(eventName, args, ack));
+        // Called from the inbox's worker, so after InitAsync.
+        _serverEvents!.Post(() => Namespace.OnServerSideEmit(eventName, args, ack));
     }
 
     private protected static EventArgument[] AckArguments(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments) =>
@@ -265,8 +284,14 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         {
             request.Done.TrySetCanceled();
         }
-        await Inbox.DisposeAsync().ConfigureAwait(false);
-        await ServerEvents.DisposeAsync().ConfigureAwait(false);
+        if (_inbox is not null)
+        {
+            await _inbox.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_serverEvents is not null)
+        {
+            await _serverEvents.DisposeAsync().ConfigureAwait(false);
+        }
         _disposing.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }

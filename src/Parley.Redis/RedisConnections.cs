@@ -24,7 +24,10 @@ internal sealed class RedisConnections : IAsyncDisposable
     private readonly Action<Task<RespValue>, object?> _onPublished;
     private readonly LogThrottle _publishFailures = new();
     private readonly LogThrottle _pendingSubscriptions = new();
+    private readonly Lock _initLock = new();
     private int _initializing;
+    // Completed when the last adapter that began initialising ends; null while none is.
+    private TaskCompletionSource? _initialized;
 
     public RedisConnections(RespConnectionOptions options, ILoggerFactory loggerFactory)
     {
@@ -59,28 +62,51 @@ internal sealed class RedisConnections : IAsyncDisposable
     /// </summary>
     public bool IsReady => _commands.IsConnected && _subscriber.IsConnected && Volatile.Read(ref _initializing) == 0;
 
-    /// <summary>Completes once <see cref="IsReady"/> holds (now or after an outage).</summary>
+    /// <summary>Completes once <see cref="IsReady"/> holds (now or after an outage); fails once the connections are disposed.</summary>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
     {
         while (!IsReady)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+            await WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
+            Task initialized;
+            lock (_initLock)
+            {
+                initialized = _initialized?.Task ?? Task.CompletedTask;
+            }
+            await initialized.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Completes once both connections are up; an adapter's start-up waits for this after subscribing.</summary>
-    public async Task WaitUntilConnectedAsync(CancellationToken cancellationToken)
-    {
-        while (!_commands.IsConnected || !_subscriber.IsConnected)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// Completes once both connections have come up (each waits for its Connected, no polling); an adapter's start-up
+    /// waits for this after subscribing.
+    /// </summary>
+    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_commands.WaitForConnectedAsync(cancellationToken), _subscriber.WaitForConnectedAsync(cancellationToken));
 
     /// <summary>An adapter is making its first subscriptions: not ready until <see cref="EndInit"/>.</summary>
-    public void BeginInit() => Interlocked.Increment(ref _initializing);
+    public void BeginInit()
+    {
+        lock (_initLock)
+        {
+            if (_initializing++ == 0)
+            {
+                _initialized = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
 
-    public void EndInit() => Interlocked.Decrement(ref _initializing);
+    public void EndInit()
+    {
+        lock (_initLock)
+        {
+            if (--_initializing == 0)
+            {
+                _initialized!.TrySetResult();
+                _initialized = null;
+            }
+        }
+    }
 
     // ---- subscriptions, routed by exact channel (SUBSCRIBE / SSUBSCRIBE) or by pattern (PSUBSCRIBE) ----
 

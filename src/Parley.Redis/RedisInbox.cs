@@ -36,8 +36,8 @@ internal sealed class RedisInbox : IAsyncDisposable
         _worker = Task.Run(RunAsync);
     }
 
-    /// <summary>A handler for the subscriber that only queues: the payload is the message's own array, safe to keep.</summary>
-    public RespMessageHandler Wrap(RespMessageHandler handler) => (in RespMessage message) => Post(new Work(handler, message, null));
+    /// <summary>Queues a subscriber message for <paramref name="handler"/>: the payload is the message's own array, safe to keep.</summary>
+    public void Post(RespMessageHandler handler, in RespMessage message) => Post(new Work(handler, message, null));
 
     /// <summary>Queues other work in the same order (used for server-side events in their own inbox).</summary>
     public void Post(Action action) => Post(new Work(null, default, action));

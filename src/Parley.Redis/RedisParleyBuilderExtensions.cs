@@ -36,9 +36,11 @@ public static class RedisParleyBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
             var connections = sp.GetRequiredService<RedisConnections>();
+            // The clock AddParley gives the server, so the server-count cache follows an injected TimeProvider.
+            var time = sp.GetRequiredService<TimeProvider>();
             return new ParleyAdapterFactory(nsp => options.Sharded
-                ? new ShardedRedisAdapter(nsp, connections, options)
-                : new RedisAdapter(nsp, connections, options));
+                ? new ShardedRedisAdapter(nsp, connections, options, time)
+                : new RedisAdapter(nsp, connections, options, time));
         }));
         return builder;
     }

@@ -36,12 +36,12 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     private readonly HashSet<string> _roomChannels = new(StringComparer.Ordinal);
     private readonly Lock _roomSync = new();
 
-    public ShardedRedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options)
-        : base(@namespace, connections, options, RedisWire.HexId())
+    public ShardedRedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
+        : base(@namespace, connections, options, time, RedisWire.HexId())
     {
         _channel = options.ChannelPrefix + "#" + @namespace.Name + "#";
         _responseChannel = _channel + Uid + "#";
-        _onMessage = Inbox.Wrap(OnRawMessage);
+        _onMessage = Queued(OnRawMessage);
     }
 
     private protected override async Task SubscribeAsync()
@@ -149,10 +149,11 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
             w.WriteEndObject();
         }, type is Broadcast or BroadcastAck or FetchSocketsResponse or ServerSideEmit or ServerSideEmitResponse ? attachments : [], msgpack: false);
 
-    private void Publish(string channel, ReadOnlyMemory<byte> message) => Connections.SPublish(channel, message);
+    /// <summary>SPUBLISH without waiting; a request passes <paramref name="onFailed"/> to stop waiting when the publish fails.</summary>
+    private void Publish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) => Connections.SPublish(channel, message, onFailed);
 
     /// <summary>Responses go to the requester's own channel <c>p#nsp#requesterUid#</c> (<c>doPublishResponse</c>).</summary>
-    private void PublishResponse(string requesterUid, ReadOnlyMemory<byte> message) => Connections.SPublish(_channel + requesterUid + "#", message);
+    private void PublishResponse(string requesterUid, ReadOnlyMemory<byte> message) => Publish(_channel + requesterUid + "#", message);
 
     /// <summary>BROADCAST <c>data:{packet:{type:2,data}, opts}</c> (no nsp in the packet, interop.md §5.2). Local sockets first.</summary>
     public override Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
@@ -273,7 +274,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         var requestId = RedisWire.HexId();
         var request = new PendingRequest(FetchSockets, others);
         Requests[requestId] = request;
-        Connections.SPublish(_channel, Encode(FetchSockets, (options, requestId), static (w, s) =>
+        Publish(_channel, Encode(FetchSockets, (options, requestId), static (w, s) =>
         {
             w.WriteStartObject();
             w.WritePropertyName("opts");
@@ -303,7 +304,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         var requestId = RedisWire.HexId();
         var request = new PendingRequest(ServerSideEmit, others);
         Requests[requestId] = request;
-        Connections.SPublish(_channel, EncodeServerSideEmit(payload, requestId), request.Abandon);
+        Publish(_channel, EncodeServerSideEmit(payload, requestId), request.Abandon);
         var answers = await WaitAsync(requestId, request, timeout, cancellationToken).ConfigureAwait(false);
         return answers.ConvertAll(static a => a.Value);
     }

@@ -32,6 +32,10 @@ internal abstract class RespClientBase : IAsyncDisposable
     private Task? _monitor;
     private Task? _firstConnect;
     private int _connectStarted;
+    private readonly Lock _connectedLock = new();
+    // Completed when a connection comes up; a waiter that finds it completed while disconnected (a later loss) puts
+    // a fresh one in its place. Both under _connectedLock, so a connection that comes up completes the one waited on.
+    private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RespRequest? _probe;
     private long _lastProbe;
     private int _sweeping;
@@ -100,8 +104,9 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     /// <summary>
     /// Connects in the background, retrying with backoff until the first connection is up (after that, losses are
-    /// repaired by the monitor). Idempotent; the task completes once connected, or when the client is disposed.
-    /// For owners that must start while Redis may still be down (an adapter, a session store).
+    /// repaired by the monitor). Idempotent, and a no-op once <see cref="ConnectAsync"/> has connected; the task
+    /// completes once connected, or when the client is disposed. For owners that must start while Redis may still be
+    /// down (an adapter, a session store).
     /// </summary>
     public Task StartConnecting()
     {
@@ -110,7 +115,11 @@ internal abstract class RespClientBase : IAsyncDisposable
         {
             return started;
         }
-        var loop = new Task<Task>(FirstConnectLoopAsync);
+        if (HasConnected || _disposed.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        var loop = new Task<Task>(() => RetryAsync(FirstConnectAsync, TimeSpan.Zero));
         if (Interlocked.CompareExchange(ref _firstConnect, loop.Unwrap(), null) is { } other)
         {
             return other;
@@ -144,42 +153,33 @@ internal abstract class RespClientBase : IAsyncDisposable
         }
     }
 
-    private async Task FirstConnectLoopAsync()
-    {
-        for (var attempt = 1; !_disposed.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                await ConnectAsync(_disposed.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception) when (_disposed.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
-            }
-            try
-            {
-                await Task.Delay(Backoff(attempt + 1), Time, _disposed.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    /// <summary>
+    /// One attempt at the first connection; done at once when a caller's own <see cref="ConnectAsync"/> made it
+    /// meanwhile (one that is still under way fails this attempt with "already called", and the next one stops here).
+    /// </summary>
+    private Task FirstConnectAsync() => HasConnected ? Task.CompletedTask : ConnectAsync(_disposed.Token);
 
     /// <summary>Completes when connected (now or after a reconnect); for owners that want to wait out an outage.</summary>
-    public async Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
+    public Task WaitForConnectedAsync(CancellationToken cancellationToken = default)
     {
-        while (!IsConnected)
+        Task connected;
+        lock (_connectedLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-            await Task.Delay(TimeSpan.FromMilliseconds(20), Time, cancellationToken).ConfigureAwait(false);
+            if (IsConnected)
+            {
+                return Task.CompletedTask;
+            }
+            if (_disposed.IsCancellationRequested)
+            {
+                return Task.FromException(new ObjectDisposedException(GetType().FullName));
+            }
+            if (_connectedSignal.Task.IsCompleted)
+            {
+                _connectedSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            connected = _connectedSignal.Task;
         }
+        return connected.WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -191,9 +191,19 @@ internal abstract class RespClientBase : IAsyncDisposable
         _disposed.Cancel();
         _sweeper.Dispose();
         Volatile.Read(ref _session)?.Fail(new RespConnectionException($"the {Kind} connection was disposed"));
-        if (_monitor is not null)
+        // The first-connection loop reads _disposed until it ends, and may start the monitor as it does: wait for it
+        // before the monitor, and both before _disposed goes.
+        if (Volatile.Read(ref _firstConnect) is { } firstConnect)
         {
-            await _monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await firstConnect.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (Volatile.Read(ref _monitor) is { } monitor)
+        {
+            await monitor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        lock (_connectedLock)
+        {
+            _connectedSignal.TrySetException(new ObjectDisposedException(GetType().FullName));
         }
         _disposed.Dispose();
     }
@@ -408,21 +418,37 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     private async Task<RespSession?> ReconnectAsync()
     {
-        for (var attempt = 1; ; attempt++)
+        RespSession? session = null;
+        var connected = await RetryAsync(async () => session = await OpenAsync(_disposed.Token).ConfigureAwait(false), Backoff(1)).ConfigureAwait(false);
+        return connected ? session : null;
+    }
+
+    /// <summary>
+    /// The one retry loop of the first connection and of every reconnect: waits <paramref name="delay"/>, tries
+    /// <paramref name="attempt"/>, and after a failure logs the next delay and waits exactly that (one jittered
+    /// <see cref="Backoff"/> per failure). False once the client is disposed.
+    /// </summary>
+    private async Task<bool> RetryAsync(Func<Task> attempt, TimeSpan delay)
+    {
+        for (var n = 1; ; n++)
         {
-            var delay = Backoff(attempt);
             try
             {
-                await Task.Delay(delay, Time, _disposed.Token).ConfigureAwait(false);
-                return await OpenAsync(_disposed.Token).ConfigureAwait(false);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, Time, _disposed.Token).ConfigureAwait(false);
+                }
+                await attempt().ConfigureAwait(false);
+                return true;
             }
             catch (Exception) when (_disposed.IsCancellationRequested)
             {
-                return null;
+                return false;
             }
             catch (Exception e)
             {
-                Logger.ReconnectFailed(Kind, Endpoint, attempt, Backoff(attempt + 1), e);
+                delay = Backoff(n + 1);
+                Logger.ReconnectFailed(Kind, Endpoint, n, delay, e);
             }
         }
     }
@@ -489,6 +515,10 @@ internal abstract class RespClientBase : IAsyncDisposable
 
     private void RaiseConnected()
     {
+        lock (_connectedLock)
+        {
+            _connectedSignal.TrySetResult();
+        }
         try
         {
             Connected?.Invoke();

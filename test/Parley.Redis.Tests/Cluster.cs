@@ -34,12 +34,16 @@ public sealed class ParleyNode : IAsyncDisposable
     /// and the namespaces' subscriptions confirmed: a publish before that would be dropped (the command connection
     /// fails fast while connecting), and a broadcast from another node would be missed.
     /// </summary>
-    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true)
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null)
     {
         ParleyNode? node = null;
         var host = await TestWebHost.StartAsync(
             b =>
             {
+                if (time is not null)
+                {
+                    b.Services.AddSingleton(time);
+                }
                 b.Services.AddParley().AddRedis(redisUrl, o =>
                 {
                     o.Sharded = sharded;
@@ -55,6 +59,7 @@ public sealed class ParleyNode : IAsyncDisposable
                 {
                     io.Of(name).OnConnection(OnConnection);
                 }
+                configureServer?.Invoke(io);
             }));
         node = new ParleyNode(host);
         _ = node.Io.Sockets; // creates "/" and starts its adapter

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Parley.Testing;
 using Xunit.Abstractions;
 
@@ -181,5 +182,40 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
         var closedPort = new RespConnectionOptions { Port = 1, ConnectTimeout = TimeSpan.FromSeconds(2) };
         await using var refused = new RespConnection(closedPort);
         await Assert.ThrowsAsync<RespConnectionException>(() => refused.ConnectAsync()).WithTimeout();
+    }
+
+    [Fact]
+    public async Task StartConnecting_after_ConnectAsync_has_nothing_to_do()
+    {
+        var log = new TestLog();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
+        await using var c = new RespConnection(RespConnectionOptions.Parse(redis.Url), loggers.CreateLogger<RespConnection>());
+        await c.ConnectAsync().WithTimeout();
+        await c.StartConnecting().WithTimeout();
+        await c.EnsureConnectedAsync().AsTask().WithTimeout();
+        Assert.Equal("PONG", (await c.ExecuteAsync("PING").WithTimeout()).AsString());
+        Assert.DoesNotContain(log.Entries, e => e.EventId.Id == 3002);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_waits_for_the_first_connection_loop()
+    {
+        await using var c = new RespConnection(RespConnectionOptions.Parse(redis.Url));
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource();
+        // A Connected handler that blocks holds the loop inside its last attempt.
+        c.Connected += () =>
+        {
+            entered.TrySetResult();
+            release.Wait(TestTimeouts.Default);
+        };
+        var loop = c.StartConnecting();
+        await entered.Task.WithTimeout();
+        var disposing = c.DisposeAsync().AsTask();
+        await Task.Delay(200).WithTimeout();
+        Assert.False(disposing.IsCompleted, "DisposeAsync returned while the first-connection loop was still running");
+        release.Set();
+        await disposing.WithTimeout();
+        Assert.True(loop.IsCompletedSuccessfully);
     }
 }

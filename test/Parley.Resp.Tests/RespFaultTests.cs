@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Parley.Testing;
 
 namespace Parley.Resp.Tests;
@@ -215,5 +217,50 @@ public class RespFaultTests
         Assert.True(await c.SetAsync("small", new byte[1000]).WithTimeout());
         // The write loop gives the bytes back after its flush, which may be just after the reply arrived.
         await TestTimeouts.Eventually(() => c.QueueState == (0, 0L));
+    }
+
+    [Fact]
+    public async Task Each_retry_waits_the_delay_its_failure_logged()
+    {
+        // Nothing listens: every attempt is refused at once and logged (3002) with the delay before the next one.
+        var time = new DelayRecorder();
+        var log = new TestLog();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
+        var options = new RespConnectionOptions { Port = LoopbackPort.Free(), ReconnectMinDelay = TimeSpan.FromMilliseconds(20), ReconnectMaxDelay = TimeSpan.FromMilliseconds(80) };
+        Task loop;
+        await using (var c = new RespConnection(options, loggers.CreateLogger<RespConnection>(), time))
+        {
+            loop = c.StartConnecting();
+            await TestTimeouts.Eventually(() => Retries(log).Length >= 5 && time.Delays.Length >= 5);
+        }
+        // Disposal ended the loop before it returned.
+        Assert.True(loop.IsCompletedSuccessfully);
+        var logged = Retries(log);
+        var waited = time.Delays;
+        // Task.Delay keeps whole milliseconds; a fresh jitter would differ by up to half the backoff.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(Math.Abs((waited[i] - logged[i]).TotalMilliseconds) < 1, $"retry {i + 1} logged {logged[i]} but waited {waited[i]}");
+        }
+    }
+
+    private static TimeSpan[] Retries(TestLog log) =>
+        [.. log.Entries.Where(e => e.EventId.Id == 3002).Select(e => TimeSpan.Parse(e.Message[(e.Message.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))];
+
+    /// <summary>The system clock, remembering the due time of each one-shot timer (Task.Delay makes one per wait).</summary>
+    private sealed class DelayRecorder : TimeProvider
+    {
+        private readonly ConcurrentQueue<TimeSpan> _delays = new();
+
+        public TimeSpan[] Delays => [.. _delays];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (period == Timeout.InfiniteTimeSpan)
+            {
+                _delays.Enqueue(dueTime);
+            }
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }
