@@ -94,22 +94,29 @@ public sealed partial class ParleySessionManager
         }
         if (!signedValue.Contains('%', StringComparison.Ordinal))
         {
-            return Verify(signedValue, out sessionId, log: true);
+            if (Verify(signedValue, out sessionId, out var failure))
+            {
+                return true;
+            }
+            LogFailure(failure);
+            return false;
         }
         var decodable = CookieCodec.TryDecodeUriComponent(signedValue, out var decoded);
-        if (decodable && Verify(decoded, out sessionId, log: false))
+        var decodedFailure = SignatureFailure.Unsigned;
+        if (decodable && Verify(decoded, out sessionId, out decodedFailure))
         {
             return true;
         }
         // Not encoded after all: GetSignedValue mints the raw value, whose id may contain '%' (and cookie.parse's
         // tryDecode also keeps a value it cannot decode as it is). Both readings must carry a valid signature.
-        if (Verify(signedValue, out sessionId, log: false))
+        if (Verify(signedValue, out sessionId, out _))
         {
             return true;
         }
         if (decodable)
         {
-            Verify(decoded, out _, log: true);
+            // The decoded reading is the one cookie.parse hands express-session: its failure is the one logged.
+            LogFailure(decodedFailure);
         }
         else
         {
@@ -297,15 +304,20 @@ public sealed partial class ParleySessionManager
         return true;
     }
 
-    private bool Verify(string value, [NotNullWhen(true)] out string? sessionId, bool log)
+    // Why a value did not verify: Verify reports it so that the caller logs once, without running the HMAC over
+    // every secret again to find out.
+    private enum SignatureFailure
+    {
+        Unsigned,
+        InvalidSignature,
+    }
+
+    private bool Verify(string value, [NotNullWhen(true)] out string? sessionId, out SignatureFailure failure)
     {
         sessionId = null;
         if (!value.StartsWith("s:", StringComparison.Ordinal))
         {
-            if (log)
-            {
-                Log.UnsignedCookie(_logger);
-            }
+            failure = SignatureFailure.Unsigned;
             return false;
         }
         var signed = value[2..];
@@ -313,14 +325,24 @@ public sealed partial class ParleySessionManager
         {
             if (CookieSignature.TryUnsign(signed, key, out sessionId))
             {
+                failure = default;
                 return true;
             }
         }
-        if (log)
+        failure = SignatureFailure.InvalidSignature;
+        return false;
+    }
+
+    private void LogFailure(SignatureFailure failure)
+    {
+        if (failure == SignatureFailure.Unsigned)
+        {
+            Log.UnsignedCookie(_logger);
+        }
+        else
         {
             Log.InvalidSignature(_logger);
         }
-        return false;
     }
 
     internal sealed record LoadedRecord(SessionCookie Cookie, JsonObject Data);

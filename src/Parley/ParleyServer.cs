@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using Parley.EngineIO;
@@ -18,6 +19,7 @@ public sealed class ParleyServer : IAsyncDisposable
     private ParentNamespace[] _parents = [];
     private readonly Func<Namespace, ParleyAdapter> _adapterFactory;
     private EngineServer? _engine;
+    private IHandshakeRedactor[]? _handshakeRedactors;
     private int _disposed;
 
     /// <summary>Creates a server; normally done by <c>AddParley</c>.</summary>
@@ -39,6 +41,14 @@ public sealed class ParleyServer : IAsyncDisposable
 
     /// <summary>The application's services (set when created by <c>AddParley</c>); add-ons resolve theirs here.</summary>
     public IServiceProvider? Services { get; init; }
+
+    /// <summary>
+    /// The registered <see cref="IHandshakeRedactor"/>s, resolved from <see cref="Services"/> once, at the first
+    /// <see cref="ParleySocket.SharedHandshake"/> read rather than in the constructor: a redactor may depend on
+    /// services that depend on this server. Two first reads may race; both get the same singletons.
+    /// </summary>
+    internal IHandshakeRedactor[] HandshakeRedactors =>
+        _handshakeRedactors ??= Services?.GetService<IEnumerable<IHandshakeRedactor>>() is { } redactors ? [.. redactors] : [];
 
     internal ILogger Logger { get; }
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using Parley.Protocol.EngineIO;
@@ -20,7 +19,9 @@ public sealed partial class ParleySocket
 {
     private readonly SocketClient _client;
     private readonly ILogger _logger;
+    private readonly Lock _sharingLock = new();
     private SocketHandshake? _sharedHandshake;
+    private List<Func<SocketHandshake, SocketHandshake>>? _pendingRedactions;
     private int _connected;
 
     internal ParleySocket(Namespace @namespace, SocketClient client, string id, SocketHandshake handshake)
@@ -44,31 +45,52 @@ public sealed partial class ParleySocket
     /// <summary>
     /// The handshake as <c>FetchSocketsAsync</c> reports this socket, on this node and, through the adapter, to the
     /// others: <see cref="Handshake"/> with what the registered <see cref="IHandshakeRedactor"/>s and
-    /// <see cref="RedactHandshake"/> took out.
+    /// <see cref="RedactHandshake"/> took out. Computed when read, not at the handshake: most sockets are never
+    /// fetched, and redacting copies the headers and rewrites the auth JSON.
     /// </summary>
-    public SocketHandshake SharedHandshake => _sharedHandshake ??= RedactForSharing(Handshake);
+    public SocketHandshake SharedHandshake
+    {
+        get
+        {
+            // A connection handler may still add a redaction while another node's fetchSockets reads this one.
+            lock (_sharingLock)
+            {
+                var shared = _sharedHandshake ?? RedactForSharing(Handshake);
+                if (_pendingRedactions is { } pending)
+                {
+                    foreach (var redact in pending)
+                    {
+                        shared = redact(shared) ?? throw new InvalidOperationException("A handshake redaction returned null.");
+                    }
+                    _pendingRedactions = null;
+                }
+                return _sharedHandshake = shared;
+            }
+        }
+    }
 
     /// <summary>
     /// Takes more out of <see cref="SharedHandshake"/>. An add-on that reads a credential from the handshake in some
     /// namespaces (a token in <c>auth</c>) calls it from its connection middleware so that the credential never
     /// leaves this process: a remote <c>fetchSockets</c> reply carries the handshake's headers and auth over the
-    /// cluster's transport. Redactions compose; <see cref="Handshake"/>, which local code reads, stays as the client
-    /// sent it.
+    /// cluster's transport. Redactions compose, in the order they were added, after the
+    /// <see cref="IHandshakeRedactor"/>s; they run when <see cref="SharedHandshake"/> is next read (one that returns
+    /// null makes that read throw). <see cref="Handshake"/>, which local code reads, stays as the client sent it.
     /// </summary>
     public void RedactHandshake(Func<SocketHandshake, SocketHandshake> redact)
     {
         ArgumentNullException.ThrowIfNull(redact);
-        _sharedHandshake = redact(SharedHandshake) ?? throw new InvalidOperationException("A handshake redaction returned null.");
+        lock (_sharingLock)
+        {
+            (_pendingRedactions ??= []).Add(redact);
+        }
     }
 
     private SocketHandshake RedactForSharing(SocketHandshake handshake)
     {
-        if (Namespace.Server.Services?.GetService<IEnumerable<IHandshakeRedactor>>() is { } redactors)
+        foreach (var redactor in Namespace.Server.HandshakeRedactors)
         {
-            foreach (var redactor in redactors)
-            {
-                handshake = redactor.Redact(handshake);
-            }
+            handshake = redactor.Redact(handshake);
         }
         return handshake;
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
 using Parley.Testing;
 
@@ -11,12 +9,11 @@ namespace Parley.Sessions.Tests;
 /// </summary>
 public sealed class ExpressApp : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _stderr = new();
+    private readonly NodeProcess _node;
 
-    private ExpressApp(Process process, int port)
+    private ExpressApp(NodeProcess node, int port)
     {
-        _process = process;
+        _node = node;
         Url = $"http://127.0.0.1:{port}";
         Client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = new Uri(Url) };
     }
@@ -25,16 +22,7 @@ public sealed class ExpressApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => _node.Stderr;
 
     /// <summary>Express with connect-pg-simple on <paramref name="databaseUrl"/>.</summary>
     public static Task<ExpressApp> StartAsync(string databaseUrl, string[] secrets, long? maxAgeMs = null, string? table = null) =>
@@ -54,57 +42,23 @@ public sealed class ExpressApp : IAsyncDisposable
             ["PREFIX"] = prefix ?? "",
         });
 
-    private static async Task<ExpressApp> StartAsync(string[] secrets, long? maxAgeMs, Dictionary<string, string> store)
+    private static async Task<ExpressApp> StartAsync(string[] secrets, long? maxAgeMs, Dictionary<string, string> environment)
     {
-        var psi = new ProcessStartInfo("node", Path.Combine(RepoPaths.JsDir, "express-app.mjs"))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.JsDir,
-        };
-        foreach (var (k, v) in store)
-        {
-            psi.Environment[k] = v;
-        }
-        psi.Environment["SECRETS"] = new JsonArray(secrets.Select(s => (JsonNode)s).ToArray()).ToJsonString();
-        psi.Environment["MAX_AGE"] = maxAgeMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
-        var line = await process.StandardOutput.ReadLineAsync().WithTimeout();
+        environment["SECRETS"] = new JsonArray(secrets.Select(s => (JsonNode)s).ToArray()).ToJsonString();
+        environment["MAX_AGE"] = maxAgeMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        var node = NodeProcess.Start("express-app.mjs", environment);
+        var line = await node.Output.ReadLineAsync().WithTimeout();
         if (line is null)
         {
-            var err = await process.StandardError.ReadToEndAsync().WithTimeout();
-            throw new InvalidOperationException("express-app.mjs exited: " + err);
+            await node.DisposeAsync();
+            throw new InvalidOperationException("express-app.mjs exited: " + node.Stderr);
         }
-        var app = new ExpressApp(process, JsonNode.Parse(line)!["port"]!.GetValue<int>());
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (app._stderr)
-            {
-                app._stderr.AppendLine(e.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        return app;
+        return new ExpressApp(node, JsonNode.Parse(line)!["port"]!.GetValue<int>());
     }
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        try
-        {
-            _process.StandardInput.Close();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+        await _node.DisposeAsync();
     }
 }

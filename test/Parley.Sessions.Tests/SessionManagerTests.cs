@@ -42,6 +42,23 @@ public class SessionManagerTests
         Assert.Null(await manager.LoadFromCookieHeaderAsync(value is null ? null : "connect.sid=" + value).WithTimeout());
     }
 
+    [Theory]
+    [InlineData("abc", 4002)]
+    [InlineData("abc%20def", 4002)]
+    [InlineData("s:abc.BpxCrWRpvZMh/wk/djl34N+m+VQEU7K/5WenLwJCgFX", 4001)]
+    [InlineData("s%3Aabc.BpxCrWRpvZMh%2Fwk%2Fdjl34N%2Bm%2BVQEU7K%2F5WenLwJCgFX", 4001)]
+    [InlineData("s%3Aabc.%ZZ", 4003)]
+    public void A_value_that_does_not_verify_is_logged_once_with_its_reason(string value, int eventId)
+    {
+        var log = new RecordingLogger();
+        var options = new ParleySessionOptions();
+        options.Secrets.Add("keyboard cat");
+        var manager = new ParleySessionManager(Microsoft.Extensions.Options.Options.Create(options),
+            new MemorySessionStore(Microsoft.Extensions.Options.Options.Create(new MemorySessionStoreOptions()), _time), _time, log);
+        Assert.False(manager.TryUnsign(value, out _));
+        Assert.Equal([eventId], log.EventIds);
+    }
+
     [Fact]
     public async Task Valid_signature_without_a_stored_session_loads_nothing()
     {

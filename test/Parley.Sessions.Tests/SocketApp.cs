@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -40,30 +39,43 @@ public sealed class SocketAppOptions
 /// </summary>
 public sealed class SocketApp : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, ParleySocket> _sockets = new(StringComparer.Ordinal);
+    private readonly ParleyTestHost _parley;
 
-    private SocketApp()
+    private SocketApp(ParleyTestHost parley)
     {
+        _parley = parley;
+        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = Host.BaseUri };
     }
 
-    public TestWebHost Host { get; private set; } = null!;
+    public TestWebHost Host => _parley.Web;
 
-    public HttpClient Client { get; private set; } = null!;
+    public HttpClient Client { get; }
 
-    public NodeDriver Driver { get; private set; } = null!;
+    public NodeDriver Driver => _parley.Driver;
 
-    public ParleyServer Io => Host.Services.GetRequiredService<ParleyServer>();
+    public ParleyServer Io => _parley.Io;
 
     public ParleySessionManager Manager => Host.Services.GetRequiredService<ParleySessionManager>();
 
-    public string Url => Host.Url;
+    public string Url => _parley.Url;
 
     public static async Task<SocketApp> StartAsync(SocketAppOptions? options = null, NodeDriver? driver = null)
     {
         options ??= new SocketAppOptions();
-        var app = new SocketApp();
-        app.Host = await TestWebHost.StartAsync(
-            b =>
+        var parley = await ParleyTestHost.StartAsync(
+            io =>
+            {
+                if (options.Io is { } configure)
+                {
+                    configure(io);
+                }
+                else
+                {
+                    io.UseSessions(options.Sockets);
+                }
+                io.OnConnection(OnConnection);
+            },
+            services: b =>
             {
                 if (options.Time is { } time)
                 {
@@ -75,34 +87,16 @@ public sealed class SocketApp : IAsyncDisposable
                     options.Sessions?.Invoke(o);
                 });
                 options.Store?.Invoke(sessions);
-                b.Services.AddParley(o =>
-                {
-                    o.Engine.PingInterval = TimeSpan.FromSeconds(1);
-                    o.Engine.PingTimeout = TimeSpan.FromSeconds(2);
-                });
                 options.Services?.Invoke(b);
             },
-            web =>
+            pipeline: web =>
             {
                 options.Pipeline?.Invoke(web);
                 web.UseParleySessions();
                 MapEndpoints(web);
-                web.MapParley("/socket.io", io =>
-                {
-                    if (options.Io is { } configure)
-                    {
-                        configure(io);
-                    }
-                    else
-                    {
-                        io.UseSessions(options.Sockets);
-                    }
-                    io.OnConnection(app.OnConnection);
-                });
-            });
-        app.Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.Host.BaseUri };
-        app.Driver = driver ?? NodeDriver.Start();
-        return app;
+            },
+            driver: driver);
+        return new SocketApp(parley);
     }
 
     private static void MapEndpoints(WebApplication web)
@@ -124,9 +118,8 @@ public sealed class SocketApp : IAsyncDisposable
         });
     }
 
-    private void OnConnection(ParleySocket socket)
+    private static void OnConnection(ParleySocket socket)
     {
-        _sockets[socket.Id] = socket;
         socket.On("whoami", e => e.AckAsync(socket.GetSession()?.Get<string>("name")));
         socket.On("user", e => e.AckAsync(socket.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value));
         socket.On("rename", async e =>
@@ -147,12 +140,7 @@ public sealed class SocketApp : IAsyncDisposable
     }
 
     /// <summary>The server-side socket with this id.</summary>
-    public async Task<ParleySocket> SocketAsync(string id)
-    {
-        ParleySocket? socket = null;
-        await TestTimeouts.Eventually(() => _sockets.TryGetValue(id, out socket), because: "server socket " + id);
-        return socket!;
-    }
+    public Task<ParleySocket> SocketAsync(string id) => _parley.SocketAsync(id);
 
     public async Task<Reply> SendAsync(HttpMethod method, string path, string? cookie = null)
     {
@@ -181,8 +169,7 @@ public sealed class SocketApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await Driver.DisposeAsync();
-        await Host.DisposeAsync();
+        await _parley.DisposeAsync();
     }
 }
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -13,63 +11,24 @@ namespace Parley.Testing;
 /// </summary>
 public sealed class NodeDriver : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly NodeProcess _node;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonNode?>> _pending = new();
     private readonly ConcurrentDictionary<string, Channel<DriverEvent>> _events = new();
-    private readonly StringBuilder _stderr = new();
     private readonly Task _reader;
     private long _nextId;
 
-    private NodeDriver(Process process)
+    private NodeDriver(NodeProcess node)
     {
-        _process = process;
+        _node = node;
         _reader = Task.Run(ReadLoopAsync);
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (_stderr)
-                {
-                    _stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        _process.BeginErrorReadLine();
     }
 
     /// <summary>Starts a driver process (or any script in test/js speaking the same line protocol).</summary>
-    public static NodeDriver Start(string script = "driver.mjs", IDictionary<string, string>? environment = null)
-    {
-        var psi = new ProcessStartInfo("node", Path.Combine(RepoPaths.JsDir, script))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.JsDir,
-            UseShellExecute = false,
-        };
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-            {
-                psi.Environment[k] = v;
-            }
-        }
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
-        return new NodeDriver(process);
-    }
+    public static NodeDriver Start(string script = "driver.mjs", IDictionary<string, string>? environment = null) =>
+        new(NodeProcess.Start(script, environment));
 
     /// <summary>What the driver wrote to stderr so far.</summary>
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    public string Stderr => _node.Stderr;
 
     /// <summary>Sends a command and awaits its reply; throws when the driver reports an error.</summary>
     public async Task<JsonNode?> CallAsync(string op, object? args = null, TimeSpan? timeout = null)
@@ -80,8 +39,8 @@ public sealed class NodeDriver : IAsyncDisposable
         command["op"] = op;
         var tcs = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
-        await _process.StandardInput.WriteLineAsync(command.ToJsonString()).WithTimeout();
-        await _process.StandardInput.FlushAsync().WithTimeout();
+        await _node.Input.WriteLineAsync(command.ToJsonString()).WithTimeout();
+        await _node.Input.FlushAsync().WithTimeout();
         try
         {
             return await tcs.Task.WithTimeout(timeout);
@@ -155,7 +114,7 @@ public sealed class NodeDriver : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        while (await _node.Output.ReadLineAsync() is { } line)
         {
             JsonNode? node;
             try
@@ -188,10 +147,7 @@ public sealed class NodeDriver : IAsyncDisposable
             }
             else if (node["error"] is { } error)
             {
-                lock (_stderr)
-                {
-                    _stderr.AppendLine(error.ToString());
-                }
+                _node.AppendStderr(error.ToString());
             }
         }
         foreach (var tcs in _pending.Values)
@@ -205,24 +161,12 @@ public sealed class NodeDriver : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.StandardInput.Close();
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-                try
-                {
-                    await _process.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
+            await _node.StopAsync(TimeSpan.FromSeconds(3));
             await _reader.WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         finally
         {
-            _process.Dispose();
+            await _node.DisposeAsync();
         }
     }
 }

@@ -40,15 +40,11 @@ public static partial class SocketAuthenticationExtensions
         var services = nsp.Server.Services ?? throw new InvalidOperationException("UseAuthentication needs a server created by AddParley().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
         var origins = new OriginPolicy(options.AllowedOrigins, nameof(SocketAuthenticationOptions) + "." + nameof(SocketAuthenticationOptions.AllowedOrigins));
-        // Scheme options are complete only once the host has built them; read them at the first handshake.
-        var cookieNames = new Lazy<Task<string[]>>(() => CookieNamesAsync(services, options));
+        // Scheme options are complete only once the host has built them; read them at the first admitted handshake.
+        var redaction = new Lazy<Task<Func<SocketHandshake, SocketHandshake>>>(() => CreateRedactionAsync(services, options));
 
         nsp.Use(async (socket, next) =>
         {
-            var names = await cookieNames.Value;
-            socket.RedactHandshake(h => HandshakeRedaction.WithoutHeader(
-                HandshakeRedaction.WithoutCookies(h, name => IsAuthenticationCookie(name, names)), "authorization"));
-
             var user = socket.User;
             if (user.Identity?.IsAuthenticated != true || (options.Validate is { } validate && !validate(user)))
             {
@@ -60,6 +56,7 @@ public static partial class SocketAuthenticationExtensions
                 Log.ForeignOrigin(logger, socket.Handshake.GetHeader("origin") ?? "", socket.ConnectionId);
                 throw new ParleyConnectionRefusedException(options.RefusalMessage);
             }
+            socket.RedactHandshake(await redaction.Value);
             if (GetUserId(user, options.UserIdClaimType) is { } userId)
             {
                 socket.Join(UserRoomPrefix + ComputeUserKey(userId));
@@ -117,6 +114,12 @@ public static partial class SocketAuthenticationExtensions
             }
         }
         return false;
+    }
+
+    private static async Task<Func<SocketHandshake, SocketHandshake>> CreateRedactionAsync(IServiceProvider services, SocketAuthenticationOptions options)
+    {
+        var names = await CookieNamesAsync(services, options).ConfigureAwait(false);
+        return h => HandshakeRedaction.WithoutHeader(HandshakeRedaction.WithoutCookies(h, name => IsAuthenticationCookie(name, names)), "authorization");
     }
 
     private static async Task<string[]> CookieNamesAsync(IServiceProvider services, SocketAuthenticationOptions options)

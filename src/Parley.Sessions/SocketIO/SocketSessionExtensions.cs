@@ -39,11 +39,12 @@ public static partial class SocketSessionExtensions
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
         var origins = new OriginPolicy(options.AllowedOrigins, nameof(SocketSessionOptions) + "." + nameof(SocketSessionOptions.AllowedOrigins));
         HookLogout(nsp, manager, logger);
+        // The cookie is redacted for every namespace (SessionCookieRedactor); the auth field only exists here.
+        Func<SocketHandshake, SocketHandshake> redactAuthField = h => HandshakeRedaction.WithoutAuthField(h, options.AuthField);
 
         nsp.Use(async (socket, next) =>
         {
-            // The cookie is redacted for every namespace (SessionCookieRedactor); the auth field only exists here.
-            socket.RedactHandshake(h => HandshakeRedaction.WithoutAuthField(h, options.AuthField));
+            socket.RedactHandshake(redactAuthField);
             ParleySession? session;
             if (!manager.Store.IsReady)
             {

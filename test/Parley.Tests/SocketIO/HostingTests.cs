@@ -32,7 +32,7 @@ public sealed class HostingTests
             b =>
             {
                 b.Services.AddSingleton(new ParleyAdapterFactory(nsp => new GatedAdapter(nsp, gate.Task, disposed)));
-                b.Services.AddParley(SioHost.FastOptions);
+                b.Services.AddParley(ParleyTestHost.FastOptions);
             },
             app => app.MapParley("/socket.io", io => io.OnConnection(s => s.Disconnected += (_, reason) => reasons.Enqueue(reason))));
         try

@@ -1,77 +1,36 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Parley.Testing;
 
 namespace Parley.Tests.SocketIO;
 
 /// <summary>
-/// A Parley server on a real Kestrel for one test class, with the official socket.io-client driven by
-/// <see cref="NodeDriver"/>; remembers its server-side sockets by id so tests can act on them directly.
+/// A Parley server on a real Kestrel for one test class (<see cref="ParleyTestHost"/>), with the official
+/// socket.io-client driven by <see cref="NodeDriver"/>; connects clients and hands back their server-side sockets.
 /// </summary>
 public sealed class SioHost : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, ParleySocket> _sockets = new(StringComparer.Ordinal);
+    private readonly ParleyTestHost _host;
 
-    private SioHost()
-    {
-    }
+    private SioHost(ParleyTestHost host) => _host = host;
 
-    public TestWebHost Web { get; private set; } = null!;
+    public TestWebHost Web => _host.Web;
 
-    public ParleyServer Io { get; private set; } = null!;
+    public ParleyServer Io => _host.Io;
 
-    public NodeDriver Driver { get; private set; } = null!;
+    public NodeDriver Driver => _host.Driver;
 
-    public string Url => Web.Url;
+    public string Url => _host.Url;
 
     /// <summary>Server-side disconnect reasons by socket id.</summary>
-    public ConcurrentDictionary<string, string> DisconnectReasons { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, string> DisconnectReasons => _host.DisconnectReasons;
 
-    /// <summary>Short heartbeats so closed connections are noticed quickly on a shared machine.</summary>
-    public static void FastOptions(ParleyOptions o)
-    {
-        o.Engine.PingInterval = TimeSpan.FromMilliseconds(1000);
-        o.Engine.PingTimeout = TimeSpan.FromMilliseconds(2000);
-    }
-
-    public static async Task<SioHost> StartAsync(Action<ParleyServer> configure, Action<ParleyOptions>? options = null)
-    {
-        var host = new SioHost();
-        host.Web = await TestWebHost.StartAsync(
-            b => b.Services.AddParley(o =>
-            {
-                FastOptions(o);
-                options?.Invoke(o);
-            }),
-            app => app.MapParley("/socket.io", io =>
-            {
-                host.Io = io;
-                io.NamespaceCreated += nsp => nsp.OnConnection(host.Track);
-                _ = io.Sockets;
-                configure(io);
-            }));
-        host.Driver = NodeDriver.Start();
-        return host;
-    }
-
-    private void Track(Namespace nsp) => nsp.OnConnection(Track);
-
-    private void Track(ParleySocket socket)
-    {
-        _sockets[socket.Id] = socket;
-        socket.Disconnected += (s, reason) => DisconnectReasons[s.Id] = reason;
-    }
+    public static async Task<SioHost> StartAsync(Action<ParleyServer> configure, Action<ParleyOptions>? options = null) =>
+        new(await ParleyTestHost.StartAsync(configure, options));
 
     /// <summary>The server-side socket with this id (the client's <c>socket.id</c>).</summary>
-    public async Task<ParleySocket> SocketAsync(string id)
-    {
-        ParleySocket? socket = null;
-        await TestTimeouts.Eventually(() => _sockets.TryGetValue(id, out socket), because: "server socket " + id);
-        return socket!;
-    }
+    public Task<ParleySocket> SocketAsync(string id) => _host.SocketAsync(id);
 
     public static object TransportOptions(string transport) => transport switch
     {
@@ -129,11 +88,7 @@ public sealed class SioHost : IAsyncDisposable
         return id;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Driver.DisposeAsync();
-        await Web.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>A connected official client and its server-side socket.</summary>
     public sealed record Client(SioHost Host, string H, string Id, ParleySocket Socket)
