@@ -80,13 +80,11 @@ public sealed class ParleyServer : IAsyncDisposable
         {
             return existing;
         }
-        var created = false;
-        var nsp = _namespaces.GetOrAdd(name, n =>
-        {
-            created = true;
-            return new Namespace(this, n);
-        });
-        if (created)
+        // Under a race GetOrAdd may run the factory on several threads; only the instance it kept is initialised
+        // (the others' adapters were never started and cost nothing).
+        Namespace? candidate = null;
+        var nsp = _namespaces.GetOrAdd(name, n => candidate = new Namespace(this, n));
+        if (ReferenceEquals(nsp, candidate))
         {
             Initialize(nsp);
         }

@@ -34,6 +34,7 @@ public sealed partial class EngineConnection
         }
 
         var aborted = context.RequestAborted;
+        var answering = false;
         try
         {
             while (true)
@@ -75,6 +76,15 @@ public sealed partial class EngineConnection
                             wait = OutboxSignal();
                         }
                     }
+                    if (packets is not null)
+                    {
+                        // The poll stops being pending once its answer is taken, before it is written: the client
+                        // sends its next GET as soon as it has read this one, possibly before this request's code
+                        // resumes after the write, and that GET must not look like an overlap (engine.io clears
+                        // this.req right after res.end, in the same tick).
+                        _pollActive = false;
+                        answering = true;
+                    }
                 }
                 if (packets is not null)
                 {
@@ -96,9 +106,12 @@ public sealed partial class EngineConnection
         }
         finally
         {
-            lock (_lock)
+            if (!answering)
             {
-                _pollActive = false;
+                lock (_lock)
+                {
+                    _pollActive = false;
+                }
             }
         }
         return;
