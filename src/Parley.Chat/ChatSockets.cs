@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Parley.Sessions.SocketIO;
@@ -8,11 +9,19 @@ namespace Parley.Chat;
 /// The chat's Socket.IO contract (DESIGN.md "The chat's contract"): rooms, messages with acks, history on join,
 /// presence, and seed 002's <c>toServer</c>/<c>toClient</c>. The sender's name always comes from the session.
 /// </summary>
-internal sealed class ChatSockets(IChatHistory history, TimeProvider time)
+internal sealed partial class ChatSockets(IChatHistory history, TimeProvider time, ILogger<ChatSockets> logger)
 {
     public const string DefaultRoom = "chat";
     public const int MaxText = 2000;
     public const int MaxRoomName = 64;
+
+    /// <summary>
+    /// Membership changes of a room within this window share one presence message. One per change would cost
+    /// O(n²) when n people arrive together (each message lists everyone, to everyone): 2,000 connects took minutes.
+    /// </summary>
+    public static readonly TimeSpan PresenceCoalescing = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConcurrentDictionary<string, bool> _presencePending = new(StringComparer.Ordinal);
 
     public void Configure(ParleyServer io)
     {
@@ -38,11 +47,11 @@ internal sealed class ChatSockets(IChatHistory history, TimeProvider time)
             {
                 foreach (var room in rooms)
                 {
-                    _ = SendPresenceAsync(s.Namespace.Server, room);
+                    PresenceChanged(s.Namespace.Server, room);
                 }
             };
         };
-        await SendPresenceAsync(socket.Namespace.Server, DefaultRoom);
+        PresenceChanged(socket.Namespace.Server, DefaultRoom);
     }
 
     private async Task OnMessageAsync(ParleySocket socket, string name, SocketEvent e)
@@ -87,7 +96,7 @@ internal sealed class ChatSockets(IChatHistory history, TimeProvider time)
         socket.Join(RoomKey(room));
         var messages = await history.GetAsync(room);
         await e.AckAsync(new { ok = true, history = messages });
-        await SendPresenceAsync(socket.Namespace.Server, room);
+        PresenceChanged(socket.Namespace.Server, room);
     }
 
     private async Task OnLeaveAsync(ParleySocket socket, SocketEvent e)
@@ -100,7 +109,7 @@ internal sealed class ChatSockets(IChatHistory history, TimeProvider time)
         }
         socket.Leave(RoomKey(room));
         await e.AckAsync(new { ok = true });
-        await SendPresenceAsync(socket.Namespace.Server, room);
+        PresenceChanged(socket.Namespace.Server, room);
     }
 
     /// <summary>Seed 002's page: <c>toServer</c> text → <c>"&lt;b&gt;NAME:&lt;/b&gt; TEXT&lt;br&gt;"</c> to everyone in <c>chat</c>, escaped.</summary>
@@ -139,6 +148,36 @@ internal sealed class ChatSockets(IChatHistory history, TimeProvider time)
     private static string RoomKey(string room) => RoomPrefix + room;
 
     private const string RoomPrefix = "room:";
+
+    /// <summary>Schedules a presence message for the room unless one is already due (it will see this change too).</summary>
+    private void PresenceChanged(ParleyServer io, string room)
+    {
+        if (_presencePending.TryAdd(room, true))
+        {
+            _ = SendPresenceSoonAsync(io, room);
+        }
+    }
+
+    private async Task SendPresenceSoonAsync(ParleyServer io, string room)
+    {
+        try
+        {
+            await Task.Delay(PresenceCoalescing, time);
+            // From here on a change schedules another message: this one may be fetched before it.
+            _presencePending.TryRemove(room, out _);
+            await SendPresenceAsync(io, room);
+        }
+#pragma warning disable CA1031 // Nobody awaits this: a failed presence update (e.g. a cluster request) is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _presencePending.TryRemove(room, out _);
+            LogPresenceFailed(logger, room, ex);
+        }
+    }
+
+    [LoggerMessage(6000, LogLevel.Warning, "Could not send presence for room {Room}")]
+    private static partial void LogPresenceFailed(ILogger logger, string room, Exception exception);
 
     /// <summary>
     /// <c>presence {room, users}</c> to the room: the distinct names of its sockets on every node (FetchSockets
