@@ -393,7 +393,13 @@ internal abstract class RespClientBase : IAsyncDisposable
         {
             while (true)
             {
-                var reason = await session.Completion.ConfigureAwait(false);
+                Exception reason;
+                // DisposeAsync fails the session it sees; one published just after it looked (a reconnect finishing
+                // as it runs) is failed here instead, or this loop, and DisposeAsync awaiting it, would wait forever.
+                using (_disposed.Token.UnsafeRegister(FailOnDispose, (this, session)))
+                {
+                    reason = await session.Completion.ConfigureAwait(false);
+                }
                 Interlocked.CompareExchange(ref _session, null, session);
                 if (_disposed.IsCancellationRequested)
                 {
@@ -414,6 +420,12 @@ internal abstract class RespClientBase : IAsyncDisposable
         {
             Logger.LoopFailed(Kind, e);
         }
+    }
+
+    private static void FailOnDispose(object? state)
+    {
+        var (self, session) = ((RespClientBase, RespSession))state!;
+        session.Fail(new RespConnectionException($"the {self.Kind} connection was disposed"));
     }
 
     private async Task<RespSession?> ReconnectAsync()
