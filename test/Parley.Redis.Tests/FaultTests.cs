@@ -191,10 +191,12 @@ public abstract class FaultTests(bool sharded)
             // The Node peer's publishing client reconnects on its own schedule (node-redis: retries * 50 ms, at most
             // 500 ms), and its queue holds what was emitted meanwhile; emit again until both Parley nodes got one.
             var fromNode = Stopwatch.StartNew();
+            var peerEvents = new List<string>();
             while (onA.CountSince("from-node", 1) == 0 || onB.CountSince("from-node", 1) == 0)
             {
-                Assert.True(fromNode.Elapsed < TestTimeouts.Default, "the Node peer's broadcast did not reach both Parley nodes; peer events: " +
-                    string.Join("; ", n.Driver.Drain("peer").Select(e => e.Event + " " + e.Data?.ToJsonString())));
+                peerEvents.AddRange(n.Driver.Drain("peer").Select(e => e.Event + " " + e.Data?.ToJsonString()));
+                Assert.True(fromNode.Elapsed < TestTimeouts.Default, $"the Node peer's broadcast did not reach both Parley nodes (a: {onA.CountSince("from-node", 1)}, " +
+                    $"b: {onB.CountSince("from-node", 1)}); peer events: {string.Join("; ", peerEvents)}; peer stderr: {n.Driver.Stderr}");
                 await n.CallAsync("emit", new { @event = "from-node", args = new[] { 1 } });
                 await Task.Delay(500).WithTimeout();
             }
