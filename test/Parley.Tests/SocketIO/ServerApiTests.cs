@@ -107,8 +107,10 @@ public sealed class ServerApiTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<TimeoutException>(() =>
             _host.Io.To("pair").Timeout(TimeSpan.FromMilliseconds(300)).EmitWithAckAsync("poll", []).WithTimeout());
         Assert.Equal("operation has timed out", error.Message);
-        Assert.Equal(0, silent.Socket.PendingAckCount);
-        Assert.Equal(0, answering.Socket.PendingAckCount);
+        // The node drops the pending acks on its own timer for the same timeout, which may run just after the
+        // emitter's (socket.io #5442): no ordering between the two is promised.
+        await TestTimeouts.Eventually(() => silent.Socket.PendingAckCount == 0 && answering.Socket.PendingAckCount == 0,
+            because: "the silent client's ack is dropped at the timeout (and the answering one's, if its answer came late)");
 
         using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
         {
