@@ -14,6 +14,18 @@ public sealed partial class EngineConnection
     private bool _postActive;
     private EnginePacket? _finalPollPacket;
 
+    /// <summary>True while a POST is being read (a second one meanwhile is an overlap).</summary>
+    internal bool IsReceivingPost
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _postActive;
+            }
+        }
+    }
+
     /// <summary>
     /// Answers a GET: waits until something is queued (or an upgrade or a close needs the poll answered), then
     /// writes everything queued as one payload.

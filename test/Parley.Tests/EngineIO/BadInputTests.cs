@@ -111,7 +111,7 @@ public sealed partial class BadInputTests : IAsyncLifetime
         await tcp.ConnectAsync(IPAddress.Loopback, _host.Host.Port).WithTimeout();
         var partial = $"POST {EchoHost.PollingPath(sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n4abcd";
         await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(partial)).AsTask().WithTimeout();
-        await Task.Delay(200);
+        await TestTimeouts.Eventually(() => _host.Connections[sid].IsReceivingPost, because: "the first POST is being read");
         var (status, _) = await _host.PostAsync(sid, "4second");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("transport error", await _host.ClosedReason(sid));
@@ -321,7 +321,7 @@ public sealed partial class BadInputTests : IAsyncLifetime
         await tcp.ConnectAsync(IPAddress.Loopback, _host.Host.Port).WithTimeout();
         await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
             $"POST {EchoHost.PollingPath(sid)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n4only part of it")).AsTask().WithTimeout();
-        await Task.Delay(200); // the server is reading the body by now
+        await TestTimeouts.Eventually(() => _host.Connections[sid].IsReceivingPost, because: "the server is reading the body");
         if (reset)
         {
             tcp.Client.LingerState = new LingerOption(true, 0); // closing sends a RST
