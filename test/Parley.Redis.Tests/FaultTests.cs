@@ -149,8 +149,9 @@ public abstract class FaultTests(bool sharded)
                 Assert.Equal(["a1"], answers.Select(x => x.Element.GetString()));
                 await a.Io.To("t").SocketsJoinAsync("t2").WithTimeout();
                 Assert.Equal(1, await a.Io.Sockets.Adapter.ServerCountAsync().WithTimeout());
-                // Each of these would wait for RequestsTimeout (3 s) or the 5 s ack timeout if it waited for other nodes.
-                Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"cluster calls took {started.Elapsed} while Redis was down");
+                // Any one of these would take RequestsTimeout (3 s) or the 5 s ack timeout if it waited for other nodes;
+                // the rest of the bound is for the Node client's answer to "ask" on a loaded machine.
+                Assert.True(started.Elapsed < TimeSpan.FromSeconds(2.8), $"cluster calls took {started.Elapsed} while Redis was down");
 
                 // Local delivery goes on for a while; the queue to the dead Redis stays bounded.
                 var maxPending = 0;

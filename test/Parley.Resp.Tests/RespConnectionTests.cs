@@ -25,11 +25,15 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
         Assert.Null(await c.GetAsync(key).WithTimeout());
         Assert.True(await c.SetAsync(key, "{\"cookie\":{}}", TimeSpan.FromSeconds(3600)).WithTimeout());
         Assert.Equal("{\"cookie\":{}}", await c.GetStringAsync(key).WithTimeout());
-        Assert.Equal("3600", await redis.CliAsync("TTL", key));
+        // Read back through redis-cli, which may take a second to start on a busy machine: ranges, not exact TTLs.
+        static long Number(string reply) => long.Parse(reply.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(Number(await redis.CliAsync("TTL", key)), 3590, 3600);
+        // A fraction of a second rounds up (EXPIRE takes whole seconds): the key expires at least 100 s from now.
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.True(await c.ExpireAsync(key, TimeSpan.FromSeconds(99.2)).WithTimeout());
-        Assert.Equal("100", await redis.CliAsync("TTL", key));
-        Assert.True(await c.SetAsync(key + "px", "v", TimeSpan.FromMilliseconds(1500)).WithTimeout());
-        Assert.InRange(int.Parse(await redis.CliAsync("PTTL", key + "px"), System.Globalization.CultureInfo.InvariantCulture), 1, 1500);
+        Assert.True(Number(await redis.CliAsync("PEXPIRETIME", key)) >= before + 100_000, "99.2 s was not rounded up to 100 s");
+        Assert.True(await c.SetAsync(key + "px", "v", TimeSpan.FromMilliseconds(15_000)).WithTimeout());
+        Assert.InRange(Number(await redis.CliAsync("PTTL", key + "px")), 1, 15_000);
         Assert.Equal(2, await c.DelAsync(key, key + "px", key + "missing").WithTimeout());
         Assert.False(await c.ExpireAsync(key, TimeSpan.FromSeconds(1)).WithTimeout());
         Assert.Equal(1, await c.IncrAsync(key + "n").WithTimeout());
@@ -122,18 +126,18 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
         // so only the command under test waits).
         await using var c = await ConnectAsync(o =>
         {
-            o.CommandTimeout = TimeSpan.FromMilliseconds(500);
+            o.CommandTimeout = TimeSpan.FromSeconds(1);
             o.PingInterval = TimeSpan.Zero;
         });
         // CLIENT PAUSE from another client holds our command server-side (DEBUG is off by default in 7): longer than
-        // the timeout even if starting redis-cli and sending GET take 700 ms on a busy machine, shorter than three.
-        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1200", "ALL"));
+        // the timeout even if starting redis-cli and sending GET take 1.4 s on a busy machine, shorter than three.
+        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "2500", "ALL"));
         var started = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<RespTimeoutException>(() => c.ExecuteAsync("GET", "paused")).WithTimeout();
-        Assert.True(started.ElapsedMilliseconds >= 450, $"timed out after {started.ElapsedMilliseconds} ms"); // the exception type proves it did not wait for the reply
+        Assert.True(started.ElapsedMilliseconds >= 950, $"timed out after {started.ElapsedMilliseconds} ms"); // the exception type proves it did not wait for the reply
         Assert.Contains("GET", e.Message, StringComparison.Ordinal);
         // The late reply is matched to the timed-out command and dropped; later commands get their own replies.
-        await Task.Delay(1000).WithTimeout();
+        await Task.Delay(2500).WithTimeout();
         Assert.Equal("after", (await c.ExecuteAsync("ECHO", "after").WithTimeout()).AsString());
         Assert.True(c.IsConnected);
     }
@@ -148,7 +152,8 @@ public class RespConnectionTests(RedisServer redis, ITestOutputHelper output) : 
         });
         var lost = new TaskCompletionSource<Exception>();
         c.Disconnected += e => lost.TrySetResult(e);
-        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "1500", "ALL"));
+        // Paused well past three timeouts (600 ms), even if redis-cli takes a second to start.
+        Assert.Equal("OK", await redis.CliAsync("CLIENT", "PAUSE", "4000", "ALL"));
         await Assert.ThrowsAsync<RespTimeoutException>(() => c.ExecuteAsync("GET", "paused")).WithTimeout();
         var reason = await lost.Task.WithTimeout();
         Assert.Contains("did not answer GET within 3 x", reason.Message, StringComparison.Ordinal);

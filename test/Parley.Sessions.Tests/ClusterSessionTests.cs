@@ -48,9 +48,11 @@ public sealed class ClusterSessionTests(RedisServer redis) : IClassFixture<Redis
         var onPublic = await SioClient.ConnectAsync(a.Driver, a.Url + "/public", cookie: "theme=dark; " + login.CookiePair);
         Assert.True(byCookie.Connected && byAuth.Connected && onPublic.Connected);
 
-        IReadOnlyList<RemoteSocket> main = [];
-        await Until.TrueAsync(async () => (main = await b.Io.FetchSocketsAsync()).Count == 2, "node b sees node a's two sockets");
-        var all = main.Concat(await b.Io.Of("/public").FetchSocketsAsync().WithTimeout()).ToArray();
+        // Each namespace's adapter subscribes on its own: wait until node b sees node a's sockets in both.
+        IReadOnlyList<RemoteSocket> main = [], onPublicNsp = [];
+        await Until.TrueAsync(async () => (main = await b.Io.FetchSocketsAsync()).Count == 2 &&
+            (onPublicNsp = await b.Io.Of("/public").FetchSocketsAsync()).Count == 1, "node b sees node a's three sockets");
+        var all = main.Concat(onPublicNsp).ToArray();
         Assert.Equal(3, all.Length);
         foreach (var socket in all)
         {

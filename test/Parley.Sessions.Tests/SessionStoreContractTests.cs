@@ -24,6 +24,15 @@ public abstract class SessionStoreContractTests<TStore> : IAsyncLifetime
     /// <summary>Creates a fresh, empty store on <paramref name="time"/>.</summary>
     protected abstract Task<TStore> CreateStoreAsync(TimeProvider time);
 
+    /// <summary>
+    /// The life of the short-lived sessions in the expiry tests (whole seconds); a store on the real clock makes it
+    /// long enough that a stalled machine does not expire one before the test has looked at it.
+    /// </summary>
+    protected virtual TimeSpan ShortLife => TimeSpan.FromSeconds(2);
+
+    /// <summary>Past <see cref="ShortLife"/>, with a margin for whole-second rounding.</summary>
+    private TimeSpan PastShortLife => ShortLife + TimeSpan.FromSeconds(2);
+
     /// <summary>Moves the store's clock forward (or waits, for server-side expiry).</summary>
     protected virtual Task LetTimePassAsync(TimeSpan span)
     {
@@ -125,10 +134,10 @@ public abstract class SessionStoreContractTests<TStore> : IAsyncLifetime
     public async Task An_expired_session_is_gone()
     {
         var id = Id();
-        var expires = Now.AddSeconds(2);
+        var expires = Now.Add(ShortLife);
         await Store.SetAsync(id, new SessionRecord(Json("a", expires), expires)).AsTask().WithTimeout();
         Assert.NotNull(await Store.GetAsync(id).WithTimeout());
-        await LetTimePassAsync(TimeSpan.FromSeconds(4));
+        await LetTimePassAsync(PastShortLife);
         Assert.Null(await Store.GetAsync(id).WithTimeout());
     }
 
@@ -145,12 +154,12 @@ public abstract class SessionStoreContractTests<TStore> : IAsyncLifetime
     public async Task Touch_extends_life_without_rewriting_data()
     {
         var id = Id();
-        var expires = Now.AddSeconds(2);
+        var expires = Now.Add(ShortLife);
         var original = Json("a", expires);
         await Store.SetAsync(id, new SessionRecord(original, expires)).AsTask().WithTimeout();
         var later = Now.AddMinutes(10);
         await Store.TouchAsync(id, new SessionRecord(Json("changed", later), later)).AsTask().WithTimeout();
-        await LetTimePassAsync(TimeSpan.FromSeconds(4));
+        await LetTimePassAsync(PastShortLife);
         Assert.Equal(original, await Store.GetAsync(id).WithTimeout());
     }
 
@@ -167,9 +176,9 @@ public abstract class SessionStoreContractTests<TStore> : IAsyncLifetime
     public async Task Set_after_expiry_revives_the_id()
     {
         var id = Id();
-        var expires = Now.AddSeconds(2);
+        var expires = Now.Add(ShortLife);
         await Store.SetAsync(id, new SessionRecord(Json("a", expires), expires)).AsTask().WithTimeout();
-        await LetTimePassAsync(TimeSpan.FromSeconds(4));
+        await LetTimePassAsync(PastShortLife);
         var again = Now.AddHours(1);
         await Store.SetAsync(id, new SessionRecord(Json("b", again), again)).AsTask().WithTimeout();
         Assert.Equal(Json("b", again), await Store.GetAsync(id).WithTimeout());
@@ -202,12 +211,12 @@ public abstract class SessionStoreContractTests<TStore> : IAsyncLifetime
             return;
         }
         await Store.ClearAsync().AsTask().WithTimeout();
-        var expires = Now.AddSeconds(2);
+        var expires = Now.Add(ShortLife);
         await Store.SetAsync(Id(), new SessionRecord(Json("a"), null)).AsTask().WithTimeout();
         await Store.SetAsync(Id(), new SessionRecord(Json("b"), null)).AsTask().WithTimeout();
         await Store.SetAsync(Id(), new SessionRecord(Json("c", expires), expires)).AsTask().WithTimeout();
         Assert.Equal(3, await Store.CountAsync().WithTimeout());
-        await LetTimePassAsync(TimeSpan.FromSeconds(4));
+        await LetTimePassAsync(PastShortLife);
         Assert.Equal(2, await Store.CountAsync().WithTimeout());
         await Store.ClearAsync().AsTask().WithTimeout();
         Assert.Equal(0, await Store.CountAsync().WithTimeout());

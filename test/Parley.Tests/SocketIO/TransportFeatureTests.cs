@@ -86,7 +86,9 @@ public sealed class TransportFeatureTests : IAsyncLifetime
         var state = await _host.Driver.CallAsync("sio.state", new { h = c.H });
         Assert.True(state!["connected"]!.GetValue<bool>());
         Assert.Equal(transport == "polling" ? "polling" : "websocket", state["transport"]!.GetValue<string>());
-        Assert.Equal(transport == "polling" ? global::Parley.EngineIO.EngineTransport.Polling : global::Parley.EngineIO.EngineTransport.WebSocket, c.Socket.Transport);
+        // The client reports the upgrade once it has sent its "5"; the server switches when that packet arrives.
+        var expected = transport == "polling" ? global::Parley.EngineIO.EngineTransport.Polling : global::Parley.EngineIO.EngineTransport.WebSocket;
+        await TestTimeouts.Eventually(() => c.Socket.Transport == expected, because: "the server on the client's transport");
         Assert.NotEqual(c.Socket.ConnectionId, c.Id); // the Socket.IO id is not the Engine.IO sid
         Assert.Equal(20, c.Id.Length);
         Assert.Contains(c.Id, c.Socket.Rooms);
@@ -251,10 +253,22 @@ public sealed class TransportFeatureTests : IAsyncLifetime
     public async Task Volatile_emits_are_delivered_when_writable_and_dropped_when_the_transport_is_busy(string transport)
     {
         var c = await _host.ConnectAsync(transport);
-        // One volatile emit to an idle transport goes through.
-        await Task.Delay(200);
-        await c.Socket.Volatile.EmitAsync("vol", 0).WithTimeout();
-        Assert.Equal(0, (await c.NextAsync("vol"))[0]!.GetValue<int>());
+        // A volatile emit to an idle transport goes through. Over polling the transport is writable only while a
+        // GET waits, and the client's next GET follows each answer (a ping's too), so an emit may find it busy:
+        // emit until one arrives.
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (true)
+        {
+            await c.Socket.Volatile.EmitAsync("vol", 0).WithTimeout();
+            try
+            {
+                Assert.Equal(0, (await c.NextAsync("vol", TimeSpan.FromSeconds(1)))[0]!.GetValue<int>());
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
 
         // A burst: after the first one the queue is no longer empty, so most of the others are dropped.
         for (var i = 1; i <= 500; i++)
