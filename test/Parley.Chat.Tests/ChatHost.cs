@@ -57,13 +57,10 @@ public sealed class ChatHost : IAsyncDisposable
     }
 
     /// <summary>Waits until this node's adapter counts <paramref name="count"/> nodes (PUBSUB NUMSUB of its request channel).</summary>
-    private async Task WaitForServerCountAsync(int count)
+    private Task WaitForServerCountAsync(int count)
     {
         var adapter = App.Services.GetRequiredService<Parley.ParleyServer>().Sockets.Adapter;
-        while (await adapter.ServerCountAsync() != count)
-        {
-            await Task.Delay(50);
-        }
+        return TestTimeouts.Eventually(async () => await adapter.ServerCountAsync() == count, because: $"the server count reaches {count}");
     }
 
     /// <summary>An HttpClient with its own cookie jar.</summary>

@@ -180,16 +180,15 @@ public static class Clients
 
 public static class Wait
 {
-    public static async Task ForServerCountAsync(Func<Task<int>> count, int expected)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
-        while (await count().WithTimeout() != expected)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"server count did not reach {expected}");
-            }
-            await Task.Delay(50);
-        }
-    }
+    public static Task ForServerCountAsync(Func<Task<int>> count, int expected) =>
+        TestTimeouts.Eventually(async () => await count() == expected, because: $"the server count reaches {expected}");
+
+    /// <summary>
+    /// Sharded dynamic mode subscribes a room's channel asynchronously on join: waits until <paramref name="nodes"/>
+    /// nodes are subscribed to it (<c>PUBSUB SHARDNUMSUB</c>).
+    /// </summary>
+    public static Task ForRoomChannelAsync(RedisServer redis, string room, int nodes, string nsp = "/", string prefix = "socket.io") =>
+        TestTimeouts.Eventually(
+            async () => (await redis.CliAsync("PUBSUB", "SHARDNUMSUB", prefix + "#" + nsp + "#" + room + "#")).EndsWith(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
+            because: $"the channel of room {room} has {nodes} subscriber(s)");
 }

@@ -217,7 +217,7 @@ public abstract class FaultTests(bool sharded)
         var late = await clients.ConnectAsync(b.Url, ["late"]);
         if (sharded)
         {
-            await TestTimeouts.Eventually(() => redis.CliAsync("PUBSUB", "SHARDNUMSUB", "socket.io#/#late#").Result.EndsWith('1'), because: "room channel subscribed");
+            await Wait.ForRoomChannelAsync(redis, "late", 1);
         }
         await a.Io.To("late").EmitAsync("welcome").WithTimeout();
         await clients.NextSocketEventAsync(late.Handle, "welcome");

@@ -33,7 +33,7 @@ public abstract class MixedClusterTests(RedisServer redis, bool sharded) : IAsyn
     {
         if (sharded)
         {
-            await TestTimeouts.Eventually(() => redis.CliAsync("PUBSUB", "SHARDNUMSUB", prefix + "#" + nsp + "#" + room + "#").Result.EndsWith(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), because: "room channel subscribed");
+            await Wait.ForRoomChannelAsync(redis, room, nodes, nsp, prefix);
         }
     }
 

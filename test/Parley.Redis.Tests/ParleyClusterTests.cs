@@ -31,7 +31,7 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
     {
         if (sharded)
         {
-            await TestTimeouts.Eventually(() => redis.CliAsync("PUBSUB", "SHARDNUMSUB", "socket.io#/#" + room + "#").Result.EndsWith(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), because: "room channel subscribed");
+            await Wait.ForRoomChannelAsync(redis, room, nodes);
         }
     }
 

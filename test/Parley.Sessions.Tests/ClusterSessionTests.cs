@@ -50,8 +50,8 @@ public sealed class ClusterSessionTests(RedisServer redis) : IClassFixture<Redis
 
         // Each namespace's adapter subscribes on its own: wait until node b sees node a's sockets in both.
         IReadOnlyList<RemoteSocket> main = [], onPublicNsp = [];
-        await Until.TrueAsync(async () => (main = await b.Io.FetchSocketsAsync()).Count == 2 &&
-            (onPublicNsp = await b.Io.Of("/public").FetchSocketsAsync()).Count == 1, "node b sees node a's three sockets");
+        await TestTimeouts.Eventually(async () => (main = await b.Io.FetchSocketsAsync()).Count == 2 &&
+            (onPublicNsp = await b.Io.Of("/public").FetchSocketsAsync()).Count == 1, because: "node b sees node a's three sockets");
         var all = main.Concat(onPublicNsp).ToArray();
         Assert.Equal(3, all.Length);
         foreach (var socket in all)
@@ -83,7 +83,7 @@ public sealed class ClusterSessionTests(RedisServer redis) : IClassFixture<Redis
         var bob = await a.LoginAsync("bob");
         var annOnA = await a.ConnectAsync(ann.CookiePair);
         var bobOnA = await a.ConnectAsync(bob.CookiePair);
-        await Until.TrueAsync(async () => (await b.Io.FetchSocketsAsync()).Count == 2, "node b sees node a's sockets");
+        await TestTimeouts.Eventually(async () => (await b.Io.FetchSocketsAsync()).Count == 2, because: "node b sees node a's sockets");
 
         Assert.Equal(HttpStatusCode.OK, (await b.LogoutAsync(ann.CookiePair)).Status);
         Assert.Equal("io server disconnect", await annOnA.DisconnectedAsync());

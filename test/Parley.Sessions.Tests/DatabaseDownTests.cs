@@ -48,7 +48,7 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
 
         // Back: the same cookie works again (pooled connections to the old server are discarded). Express's recovery is
         // not asserted: its pg pool did not answer again within the timeout in this set-up, which is not ours to test.
-        await Until.TrueAsync(async () => (await InteropApps.MeAsync(client, login.CookiePair)).Status == HttpStatusCode.OK, "Parley reads sessions again");
+        await TestTimeouts.Eventually(async () => (await InteropApps.MeAsync(client, login.CookiePair)).Status == HttpStatusCode.OK, because: "Parley reads sessions again");
         Assert.Equal("""{"name":"ann"}""", (await InteropApps.MeAsync(client, login.CookiePair)).Body);
     }
 
@@ -83,7 +83,7 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
         {
             await server.StartAsync().WithTimeout(TimeSpan.FromSeconds(30));
         }
-        await Until.TrueAsync(async () => (await app.ConnectAsync(auth: auth)).Connected, "handshakes read sessions again");
+        await TestTimeouts.Eventually(async () => (await app.ConnectAsync(auth: auth)).Connected, because: "handshakes read sessions again");
     }
 
     [Fact]
@@ -102,6 +102,6 @@ public class DatabaseDownTests(PostgresServer server) : IClassFixture<PostgresSe
 
         await redis.RestartAsync();
         // Back, but empty (the test server keeps nothing on disk): the store answers again, the session is gone.
-        await Until.TrueAsync(async () => (await app.ConnectAsync(auth: auth)).Error == "unauthorized", "the Redis store is back");
+        await TestTimeouts.Eventually(async () => (await app.ConnectAsync(auth: auth)).Error == "unauthorized", because: "the Redis store is back");
     }
 }

@@ -26,7 +26,7 @@ public class MemorySessionStoreTests : SessionStoreContractTests<MemorySessionSt
         using var store = new MemorySessionStore(Options.Create(new MemorySessionStoreOptions { SweepInterval = TimeSpan.FromMilliseconds(50) }), TimeProvider.System);
         var expires = DateTimeOffset.UtcNow.AddMilliseconds(100);
         await store.SetAsync("a", new SessionRecord("{}", expires)).AsTask().WithTimeout();
-        await Until.TrueAsync(async () => await store.CountAsync() == 0 && store.Sweep() == 0, "the sweep timer removed the session");
+        await TestTimeouts.Eventually(async () => await store.CountAsync() == 0 && store.Sweep() == 0, because: "the sweep timer removed the session");
         Assert.Null(await store.GetAsync("a").WithTimeout());
     }
 

@@ -339,7 +339,7 @@ public partial class MiddlewareTests
         var a = await app.GetAsync("/peek");
         var reply = await app.PostAsync("/late", a.CookiePair);
         Assert.Equal("started", reply.Body);
-        await Until.TrueAsync(async () => (await app.Store.Inner.GetAsync(a.SessionId))?.Contains("\"late\":true", StringComparison.Ordinal) == true, "the late change is saved");
+        await TestTimeouts.Eventually(async () => (await app.Store.Inner.GetAsync(a.SessionId))?.Contains("\"late\":true", StringComparison.Ordinal) == true, because: "the late change is saved");
     }
 
     [Fact]

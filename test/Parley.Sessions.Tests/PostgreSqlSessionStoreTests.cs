@@ -89,7 +89,7 @@ public class PostgreSqlSessionStoreTests(PostgresServer server) : SessionStoreCo
         var soon = time.GetUtcNow().AddSeconds(2);
         await store.SetAsync("p", new SessionRecord(Json("a", soon), soon)).AsTask().WithTimeout();
         time.Advance(TimeSpan.FromSeconds(10));
-        await Until.TrueAsync(async () => await Sql("SELECT count(*) FROM pruned") == "0", "the prune timer deletes the expired row");
+        await TestTimeouts.Eventually(async () => await Sql("SELECT count(*) FROM pruned") == "0", because: "the prune timer deletes the expired row");
     }
 
     [Fact]

@@ -28,4 +28,21 @@ public static class TestTimeouts
             await Task.Delay(20);
         }
     }
+
+    /// <summary>
+    /// Polls an asynchronous <paramref name="condition"/> (a query to a server, each bounded by <see cref="Default"/>)
+    /// until it holds or the timeout passes.
+    /// </summary>
+    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Default);
+        while (!await condition().WithTimeout())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Condition not met in time" + (because is null ? "" : ": " + because));
+            }
+            await Task.Delay(50);
+        }
+    }
 }
