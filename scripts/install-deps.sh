@@ -13,6 +13,8 @@ if [ "$mode" != "--run" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  # python-socketio for the client interop tests, with what its client needs for polling and WebSocket.
+  /usr/bin/python3 -c 'import socketio, requests, websocket' >/dev/null 2>&1 || missing+=(python3-socketio python3-requests python3-websocket)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -27,6 +27,9 @@ public sealed class NodeDriver : IAsyncDisposable
     public static NodeDriver Start(string script = "driver.mjs", IDictionary<string, string>? environment = null) =>
         new(NodeProcess.Start(script, environment));
 
+    /// <summary>Starts <c>test/python/driver.py</c>: python-socketio behind the same line protocol (its sio.* operations).</summary>
+    public static NodeDriver StartPython() => new(NodeProcess.StartPython("driver.py"));
+
     /// <summary>What the driver wrote to stderr so far.</summary>
     public string Stderr => _node.Stderr;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace Parley.Testing;
 
 /// <summary>
-/// A script of test/js run by Node: its standard input and output are the caller's (the scripts speak JSON lines),
+/// A script of test/js run by Node (or of test/python run by Python): its standard input and output are the caller's (the scripts speak JSON lines),
 /// its stderr is collected for failure messages. The scripts exit when their input ends, so stopping closes it, and
 /// kills the process only when it does not exit in time.
 /// </summary>
@@ -27,21 +27,32 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>node test/js/<paramref name="script"/></c> in test/js with extra environment variables.</summary>
-    public static NodeProcess Start(string script, IEnumerable<KeyValuePair<string, string>>? environment = null)
+    public static NodeProcess Start(string script, IEnumerable<KeyValuePair<string, string>>? environment = null) =>
+        Start("node", RepoPaths.JsDir, script, environment);
+
+    /// <summary>
+    /// Starts <c>/usr/bin/python3 test/python/<paramref name="script"/></c>: a script with the same stdio contract,
+    /// run by Debian's interpreter because that is where Debian's python3-socketio is installed (a python3 earlier on
+    /// PATH, such as pyenv's, would not see it).
+    /// </summary>
+    public static NodeProcess StartPython(string script, IEnumerable<KeyValuePair<string, string>>? environment = null) =>
+        Start("/usr/bin/python3", RepoPaths.PythonDir, script, environment);
+
+    private static NodeProcess Start(string interpreter, string dir, string script, IEnumerable<KeyValuePair<string, string>>? environment)
     {
-        var psi = new ProcessStartInfo("node", Path.Combine(RepoPaths.JsDir, script))
+        var psi = new ProcessStartInfo(interpreter, Path.Combine(dir, script))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.JsDir,
+            WorkingDirectory = dir,
             UseShellExecute = false,
         };
         foreach (var (k, v) in environment ?? [])
         {
             psi.Environment[k] = v;
         }
-        return new NodeProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start node"));
+        return new NodeProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start " + interpreter));
     }
 
     /// <summary>The script's standard input.</summary>

@@ -18,4 +18,7 @@ public static class RepoPaths
 
     /// <summary>The Node test clients' folder (test/js), where test.sh ran <c>npm ci</c>.</summary>
     public static string JsDir => Path.Combine(Root, "test", "js");
+
+    /// <summary>The Python test clients' folder (test/python), run by Debian's python3 and its python3-socketio.</summary>
+    public static string PythonDir => Path.Combine(Root, "test", "python");
 }

@@ -1,0 +1,157 @@
+using System.Text.Json.Nodes;
+using Parley.EngineIO;
+using Parley.Testing;
+
+namespace Parley.Clients.Tests;
+
+/// <summary>
+/// What every client library must be able to do with Parley, over polling, WebSocket and the upgrade between them:
+/// events and acks both ways, binary both ways, namespaces and rooms, a refusal by middleware, and a session from
+/// the cookie. Each library is a subclass; the test bodies are the same for all.
+/// </summary>
+public abstract class ClientInteropTests : IClassFixture<InteropServer>, IAsyncLifetime
+{
+    private readonly List<InteropClient> _clients = [];
+    private IInteropClientFactory? _factory;
+
+    protected ClientInteropTests(InteropServer server) => Server = server;
+
+    protected InteropServer Server { get; }
+
+    protected abstract IInteropClientFactory CreateFactory();
+
+    public Task InitializeAsync()
+    {
+        _factory = CreateFactory();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+    }
+
+    public static TheoryData<string> Transports => new() { "polling", "websocket", "upgrade" };
+
+    /// <summary>Connects a client; with "upgrade", waits until the server has it on WebSocket.</summary>
+    private async Task<InteropClient> ConnectAsync(string transport, string nsp = "/", string? cookie = null)
+    {
+        var client = await _factory!.ConnectAsync(new ConnectRequest(Server.Url + nsp, transport, cookie));
+        _clients.Add(client);
+        if (client.Id is not null)
+        {
+            var socket = await Server.Host.SocketAsync(client.Id);
+            var expected = transport == "polling" ? EngineTransport.Polling : EngineTransport.WebSocket;
+            await TestTimeouts.Eventually(() => socket.Transport == expected, because: $"{client.Id} on {expected}");
+        }
+        return client;
+    }
+
+    private async Task<InteropClient> ConnectedAsync(string transport, string nsp = "/", string? cookie = null)
+    {
+        var client = await ConnectAsync(transport, nsp, cookie);
+        Assert.True(client.Id is not null, "refused: " + client.Error);
+        return client;
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Events_and_acks_travel_both_ways(string transport)
+    {
+        var client = await ConnectedAsync(transport);
+
+        var echoed = await client.EmitWithAckAsync("echo", new JsonObject { ["n"] = 1, ["s"] = "two", ["a"] = new JsonArray(true, null) });
+        Assert.Equal("""{"n":1,"s":"two","a":[true,null]}""", echoed!.ToJsonString());
+
+        // The server asks the client (with an ack, binary in the question) and hands the client's answer back.
+        await client.AckWithAsync("question", "answer", 42);
+        var answer = await client.EmitWithAckAsync("ask");
+        Assert.Equal("answer", answer!.GetValue<string>());
+        var question = await client.NextEventAsync("question");
+        Assert.Equal("what?", question[0]!.GetValue<string>());
+        Assert.Equal(new byte[] { 1, 2, 3 }, DriverBinary.Unwrap(question[1]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Binary_travels_both_ways(string transport)
+    {
+        var client = await ConnectedAsync(transport);
+        var payload = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+        client.Listen("bin-back");
+
+        var ack = await client.EmitWithAckAsync("bin", payload);
+        Assert.Equal(300, ack!["length"]!.GetValue<int>());
+        Assert.Equal(0, ack["first"]!.GetValue<int>());
+        var back = await client.NextEventAsync("bin-back");
+        Assert.Equal(payload.Reverse().ToArray(), DriverBinary.Unwrap(back[0]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Namespaces_and_rooms_deliver_to_their_members_only(string transport)
+    {
+        var blue = await ConnectedAsync(transport);
+        var other = await ConnectedAsync(transport);
+        Assert.True((await blue.EmitWithAckAsync("join", "blue"))!.GetValue<bool>());
+
+        // Nothing for "blue" may reach the other client before the broadcast to everyone.
+        await other.EmitAsync("to-room", "blue");
+        await other.EmitAsync("to-room", "everyone");
+        Assert.Equal("blue", (await blue.NextEventAsync("room-event"))[0]!.GetValue<string>());
+        Assert.Equal("everyone", (await blue.NextEventAsync("room-event"))[0]!.GetValue<string>());
+        var (name, args) = await other.NextAnyEventAsync();
+        Assert.Equal("room-event", name);
+        Assert.Equal("everyone", args[0]!.GetValue<string>());
+
+        var elsewhere = await ConnectedAsync(transport, "/other");
+        Assert.Equal("/other", (await elsewhere.EmitWithAckAsync("where"))!.GetValue<string>());
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task A_middleware_refusal_reaches_the_client_as_connect_error(string transport)
+    {
+        var refused = await ConnectAsync(transport, "/private");
+        Assert.Null(refused.Id);
+        Assert.Equal("not allowed", refused.Error);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task The_session_comes_from_the_cookie(string transport)
+    {
+        var cookie = await Server.LoginAsync("ada");
+        var member = await ConnectedAsync(transport, "/members", cookie);
+        Assert.Equal("ada", (await member.EmitWithAckAsync("whoami"))!.GetValue<string>());
+
+        var stranger = await ConnectAsync(transport, "/members");
+        Assert.Null(stranger.Id);
+        Assert.NotNull(stranger.Error);
+    }
+}
+
+/// <summary>The official socket.io-client 4.8 in Node.</summary>
+public sealed class JsClientTests(InteropServer server) : ClientInteropTests(server)
+{
+    protected override IInteropClientFactory CreateFactory() => new LineDriverFactory(Server.JsDriver);
+}
+
+/// <summary>python-socketio 5 (Debian's python3-socketio).</summary>
+public sealed class PythonClientTests(InteropServer server) : ClientInteropTests(server)
+{
+    protected override IInteropClientFactory CreateFactory() => new LineDriverFactory(Server.PythonDriver);
+}
+
+/// <summary>SocketIOClient 3.0.6 (NuGet) in .NET.</summary>
+public sealed class DotNetClientTests(InteropServer server) : ClientInteropTests(server)
+{
+    protected override IInteropClientFactory CreateFactory() => new DotNetClientFactory();
+}
