@@ -34,4 +34,9 @@ if [ "$mode" != "--run" ]; then
   if [ ! -d test/js/node_modules ] || [ test/js/package-lock.json -nt test/js/node_modules/.package-lock.json ]; then
     (cd test/js && npm ci --no-audit --no-fund)
   fi
+  # The Express half of samples/ExpressAndParley, which Parley.Samples.Tests runs.
+  sample=samples/ExpressAndParley/express
+  if [ ! -d $sample/node_modules ] || [ $sample/package-lock.json -nt $sample/node_modules/.package-lock.json ]; then
+    (cd $sample && npm ci --no-audit --no-fund)
+  fi
 fi

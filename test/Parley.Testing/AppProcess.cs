@@ -68,7 +68,7 @@ public sealed class AppProcess : IAsyncDisposable
         psi.Environment["DOTNET_NOLOGO"] = "1";
         var app = new AppProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet"), port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        var deadline = DateTime.UtcNow + TestTimeouts.ProcessStart;
         while (true)
         {
             try

@@ -30,6 +30,10 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(string script, IEnumerable<KeyValuePair<string, string>>? environment = null) =>
         Start("node", RepoPaths.JsDir, script, environment);
 
+    /// <summary>Starts <c>node <paramref name="script"/></c> in <paramref name="directory"/> (a sample's own npm project, say).</summary>
+    public static NodeProcess StartIn(string directory, string script, IEnumerable<KeyValuePair<string, string>>? environment = null) =>
+        Start("node", directory, script, environment);
+
     /// <summary>
     /// Starts <c>/usr/bin/python3 test/python/<paramref name="script"/></c>: a script with the same stdio contract,
     /// run by Debian's interpreter because that is where Debian's python3-socketio is installed (a python3 earlier on

@@ -6,6 +6,12 @@ public static class TestTimeouts
     /// <summary>Generous on purpose: the machine is shared and has two cores.</summary>
     public static readonly TimeSpan Default = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// For a process of its own to start and listen (a .NET app, Node with its modules): the first start after a
+    /// build, with other test assemblies running on both cores, has taken over 20 s.
+    /// </summary>
+    public static readonly TimeSpan ProcessStart = TimeSpan.FromSeconds(60);
+
     /// <summary>Awaits <paramref name="task"/> or fails with a <see cref="TimeoutException"/>.</summary>
     public static Task<T> WithTimeout<T>(this Task<T> task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
 
