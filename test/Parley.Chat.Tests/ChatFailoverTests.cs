@@ -14,7 +14,7 @@ public sealed class ChatFailoverTests : IAsyncLifetime
 {
     private const string Secret = "failover-test-secret";
 
-    private readonly List<ChatNodeProcess> _nodes = [];
+    private readonly List<AppProcess> _nodes = [];
     private RedisServer? _redis;
     private NginxServer? _balancer;
     private NodeDriver? _driver;
@@ -29,7 +29,7 @@ public sealed class ChatFailoverTests : IAsyncLifetime
         try
         {
             _redis = await RedisServer.StartAsync();
-            var starting = Enumerable.Range(0, 3).Select(_ => ChatNodeProcess.StartAsync("--redis", _redis!.Url, "--secret", Secret)).ToArray();
+            var starting = Enumerable.Range(0, 3).Select(_ => AppProcess.StartAsync("Parley.Chat.dll", "/healthz", "--redis", _redis!.Url, "--secret", Secret)).ToArray();
             try
             {
                 await Task.WhenAll(starting).WithTimeout(TimeSpan.FromSeconds(60));
