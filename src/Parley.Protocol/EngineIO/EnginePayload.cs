@@ -68,21 +68,11 @@ public static class EnginePayload
                 bool keepGoing;
                 if (!part.IsEmpty && part[0] == (byte)'b')
                 {
-                    var base64 = part[1..];
-                    var max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
-                    if (rented is null || rented.Length < max)
-                    {
-                        if (rented is not null)
-                        {
-                            ArrayPool<byte>.Shared.Return(rented);
-                        }
-                        rented = ArrayPool<byte>.Shared.Rent(Math.Max(max, 256));
-                    }
-                    if (Base64.DecodeFromUtf8(base64, rented, out _, out var decoded) != OperationStatus.Done)
+                    if (!TryDecodeBase64(part[1..], ref rented, out var bytes))
                     {
                         return false;
                     }
-                    keepGoing = onPacket(state, EnginePacketType.Message, isBinary: true, rented.AsSpan(0, decoded));
+                    keepGoing = onPacket(state, EnginePacketType.Message, isBinary: true, bytes);
                 }
                 else if (EngineFrame.TryParseText(part, out var type, out var data))
                 {
@@ -106,6 +96,30 @@ public static class EnginePayload
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>
+    /// Decodes the base64 of a binary message in a text payload into <paramref name="rented"/> (rented from the shared
+    /// pool, or swapped for a larger one; the caller returns it once the payload is read).
+    /// </summary>
+    internal static bool TryDecodeBase64(ReadOnlySpan<byte> base64, ref byte[]? rented, out ReadOnlySpan<byte> bytes)
+    {
+        var max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
+        if (rented is null || rented.Length < max)
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+            rented = ArrayPool<byte>.Shared.Rent(Math.Max(max, 256));
+        }
+        if (Base64.DecodeFromUtf8(base64, rented, out _, out var decoded) != OperationStatus.Done)
+        {
+            bytes = default;
+            return false;
+        }
+        bytes = rented.AsSpan(0, decoded);
+        return true;
     }
 }
 

@@ -166,20 +166,11 @@ public static class EnginePayloadV3
                     {
                         return false;
                     }
-                    var max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
-                    if (rented is null || rented.Length < max)
-                    {
-                        if (rented is not null)
-                        {
-                            ArrayPool<byte>.Shared.Return(rented);
-                        }
-                        rented = ArrayPool<byte>.Shared.Rent(Math.Max(max, 256));
-                    }
-                    if (Base64.DecodeFromUtf8(base64, rented, out _, out var decoded) != OperationStatus.Done)
+                    if (!EnginePayload.TryDecodeBase64(base64, ref rented, out var bytes))
                     {
                         return false;
                     }
-                    keepGoing = onPacket(state, type, isBinary: true, rented.AsSpan(0, decoded));
+                    keepGoing = onPacket(state, type, isBinary: true, bytes);
                 }
                 else if (EngineFrame.TryParseText(part, out var type, out var data))
                 {
