@@ -166,28 +166,22 @@ internal sealed class LoadRunner
     }
 
     /// <summary>
-    /// Opens <see cref="LoadSettings.Connections"/> clients, <see cref="LoadSettings.Concurrency"/> at a time; failed
-    /// ones are counted as errors and leave a null. <paramref name="wire"/> sets a client's callbacks before it is kept.
+    /// Opens <see cref="LoadSettings.Connections"/> clients, <see cref="LoadSettings.Concurrency"/> at a time, and
+    /// hands each, with its handshake's start time, to <paramref name="opened"/>; failures are counted as errors.
     /// </summary>
-    private async Task<SioClient?[]> RampAsync(Action<SioClient>? wire, CancellationToken ct)
+    private Task OpenAllAsync(Action<int, SioClient, long> opened, CancellationToken ct)
     {
-        var clients = new SioClient?[_settings.Connections];
         var next = -1;
         async Task WorkerAsync()
         {
             int i;
-            while ((i = Interlocked.Increment(ref next)) < clients.Length)
+            while ((i = Interlocked.Increment(ref next)) < _settings.Connections)
             {
                 ct.ThrowIfCancellationRequested();
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    var client = await OpenOneAsync(i, ct);
-                    client.Closed = OnUnexpectedClose;
-                    wire?.Invoke(client);
-                    clients[i] = client;
-                    Interlocked.Increment(ref _open);
-                    Count(Microseconds(started));
+                    opened(i, await OpenOneAsync(i, ct), started);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -195,7 +189,24 @@ internal sealed class LoadRunner
                 }
             }
         }
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(_settings.Concurrency, clients.Length)).Select(_ => Task.Run(WorkerAsync, ct)));
+        return Task.WhenAll(Enumerable.Range(0, Math.Min(_settings.Concurrency, _settings.Connections)).Select(_ => Task.Run(WorkerAsync, ct)));
+    }
+
+    /// <summary>
+    /// Opens every client and keeps it (a failed one leaves a null); <paramref name="wire"/> sets a client's
+    /// callbacks before it is kept.
+    /// </summary>
+    private async Task<SioClient?[]> RampAsync(Action<SioClient>? wire, CancellationToken ct)
+    {
+        var clients = new SioClient?[_settings.Connections];
+        await OpenAllAsync((i, client, started) =>
+        {
+            client.Closed = OnUnexpectedClose;
+            wire?.Invoke(client);
+            clients[i] = client;
+            Interlocked.Increment(ref _open);
+            Count(Microseconds(started));
+        }, ct);
         return clients;
     }
 
@@ -259,27 +270,11 @@ internal sealed class LoadRunner
         result.Operation = "handshakes";
         var phase = new Phase(_probe);
         _measuring = true;
-        var next = -1;
-        async Task WorkerAsync()
+        await OpenAllAsync((_, client, started) =>
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < _settings.Connections)
-            {
-                ct.ThrowIfCancellationRequested();
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    var client = await OpenOneAsync(i, ct);
-                    Count(Microseconds(started));
-                    client.Close();
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                {
-                    _errors.Add(ex);
-                }
-            }
-        }
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(_settings.Concurrency, _settings.Connections)).Select(_ => Task.Run(WorkerAsync, ct)));
+            Count(Microseconds(started));
+            client.Close();
+        }, ct);
         _measuring = false;
         phase.End(result);
         result.Connected = (int)Interlocked.Read(ref _operations);
