@@ -14,6 +14,17 @@ internal static class ChatApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // Log levels as the ASP.NET Core templates ship them (their appsettings.json): Microsoft.AspNetCore at
+        // Warning, so every request is not an Information line on the console. Lowest precedence: configuration
+        // (appsettings, Logging__LogLevel__* variables, the command line) still overrides.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
+        });
         var settings = ChatSettings.Parse(args, builder.Configuration, out _);
         if (builder.Configuration["urls"] is null && Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is null)
         {
