@@ -23,6 +23,8 @@ const fromWire = (v) => {
   if (Array.isArray(v)) return v.map(fromWire);
   if (v && typeof v === "object") {
     if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
+    // JSON text parsed here, for strings C# cannot write as JSON (lone surrogates: {"$json":"\"\\ud800\""}).
+    if (typeof v.$json === "string") return JSON.parse(v.$json);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
   }
   return v;
@@ -103,6 +105,7 @@ const ops = {
   async "sio.emit"({ h, event, args, ack, timeout }) {
     const socket = get(h).socket;
     const a = fromWire(args || []);
+    event = fromWire(event);
     if (!ack) {
       socket.emit(event, ...a);
       return true;
