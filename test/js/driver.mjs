@@ -126,6 +126,12 @@ const ops = {
     get(h).socket.io.engine.write(fromWire(data));
     return true;
   },
+  // The same raw engine-level message `count` times, in one go (a flood of faulty packets).
+  "sio.rawSendMany"({ h, data, count }) {
+    const engine = get(h).socket.io.engine;
+    for (let i = 0; i < count; i++) engine.write(data);
+    return true;
+  },
   exit() {
     setTimeout(() => process.exit(0), 10);
     return true;
