@@ -126,6 +126,12 @@ const ops = {
     get(h).socket.io.engine.write(fromWire(data));
     return true;
   },
+  // Many emits with acks at once (argsList: one array of arguments per emit); resolves with every ack's first
+  // argument, or {error} for one that timed out.
+  async "sio.emitMany"({ h, event, argsList, timeout }) {
+    const socket = get(h).socket.timeout(timeout ?? 10000);
+    return await Promise.all(argsList.map((args) => socket.emitWithAck(event, ...fromWire(args)).catch((e) => ({ error: String(e?.message ?? e) }))));
+  },
   // The same raw engine-level message `count` times, in one go (a flood of faulty packets).
   "sio.rawSendMany"({ h, data, count }) {
     const engine = get(h).socket.io.engine;
