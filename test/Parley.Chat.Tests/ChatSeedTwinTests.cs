@@ -95,10 +95,13 @@ public sealed class ChatSeedTwinTests : IAsyncLifetime
 
         // Messages, Parley → Node and Node → Parley.
         Assert.True((await EmitAsync(ann, "message", new { text = "from parley" }))!["ok"]!.GetValue<bool>());
-        var atBob = (await _clients.NextSocketEventAsync(bob, "message"))[0]!;
-        Assert.Equal(("from parley", "Ann", "chat"), (atBob["text"]!.GetValue<string>(), atBob["user"]!.GetValue<string>(), atBob["room"]!.GetValue<string>()));
+        foreach (var h in new[] { bob, ann, carol })
+        {
+            var atBob = (await _clients.NextSocketEventAsync(h, "message"))[0]!;
+            Assert.Equal(("from parley", "Ann", "chat"), (atBob["text"]!.GetValue<string>(), atBob["user"]!.GetValue<string>(), atBob["room"]!.GetValue<string>()));
+        }
         Assert.True((await EmitAsync(bob, "message", new { text = "from node" }))!["ok"]!.GetValue<bool>());
-        foreach (var h in new[] { ann, carol })
+        foreach (var h in new[] { ann, carol, bob })
         {
             var atParley = (await _clients.NextSocketEventAsync(h, "message"))[0]!;
             Assert.Equal(("from node", "Bob"), (atParley["text"]!.GetValue<string>(), atParley["user"]!.GetValue<string>()));
