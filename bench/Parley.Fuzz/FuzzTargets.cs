@@ -82,14 +82,14 @@ public static class FuzzTargets
             _ = CookieSignature.TryUnsign(decoded, "keyboard cat", out _);
         }
         _ = CookieCodec.GetFirst(header, "connect.sid");
-        _ = s_manager.TryUnsign(header, out _);
+        _ = SessionState.Manager.TryUnsign(header, out _);
     }
 
     /// <summary>A session record as a store holds it (express-session's JSON), loaded and every string value read.</summary>
     public static void SessionJson(byte[] input)
     {
-        s_store.Json = Encoding.UTF8.GetString(input);
-        var session = s_manager.LoadAsync("fuzz").GetAwaiter().GetResult();
+        SessionState.Store.Json = Encoding.UTF8.GetString(input);
+        var session = SessionState.Manager.LoadAsync("fuzz").GetAwaiter().GetResult();
         if (session is null)
         {
             return;
@@ -182,13 +182,20 @@ public static class FuzzTargets
         }
     }
 
-    private static readonly FixedStore s_store = new();
+    /// <summary>
+    /// Built on first use, not in FuzzTargets' static constructor: instrumented code must not run before SharpFuzz
+    /// has attached AFL's shared memory.
+    /// </summary>
+    private static class SessionState
+    {
+        public static readonly FixedStore Store = new();
 
-    private static readonly ParleySessionManager s_manager = new(
-        Options.Create(new ParleySessionOptions { Secrets = { "keyboard cat" } }),
-        s_store,
-        TimeProvider.System,
-        NullLogger<ParleySessionManager>.Instance);
+        public static readonly ParleySessionManager Manager = new(
+            Options.Create(new ParleySessionOptions { Secrets = { "keyboard cat" } }),
+            Store,
+            TimeProvider.System,
+            NullLogger<ParleySessionManager>.Instance);
+    }
 
     /// <summary>A store that returns the fuzzed record for any id.</summary>
     private sealed class FixedStore : SessionStore
