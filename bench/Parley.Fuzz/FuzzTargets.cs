@@ -115,12 +115,13 @@ public static class FuzzTargets
         {
             return; // the reader's one typed error for malformed input
         }
-        WalkStrings(root);
+        Walk(null, root);
     }
 
-    private static void Walk(SocketPacket packet, JsonElement element)
+    /// <summary>Reads every string and property name (and, for a packet, resolves every placeholder).</summary>
+    private static void Walk(SocketPacket? packet, JsonElement element)
     {
-        _ = packet.TryGetAttachment(element, out _);
+        _ = packet?.TryGetAttachment(element, out _);
         switch (element.ValueKind)
         {
             case JsonValueKind.Array:
@@ -134,29 +135,6 @@ public static class FuzzTargets
                 {
                     _ = property.Name;
                     Walk(packet, property.Value);
-                }
-                break;
-            case JsonValueKind.String:
-                _ = element.GetString();
-                break;
-        }
-    }
-
-    private static void WalkStrings(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    WalkStrings(item);
-                }
-                break;
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    _ = property.Name;
-                    WalkStrings(property.Value);
                 }
                 break;
             case JsonValueKind.String:
