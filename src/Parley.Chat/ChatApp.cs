@@ -31,6 +31,8 @@ internal static class ChatApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        var limits = ChatLimits.FromConfiguration(builder.Configuration);
+        builder.Services.AddSingleton(limits);
         var sessions = builder.Services.AddParleySessions(o =>
         {
             foreach (var secret in settings.Secrets)
@@ -53,7 +55,7 @@ internal static class ChatApp
             var dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
             builder.Services.AddSingleton(dataSource);
             sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
-            builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource));
+            builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource, limits, TimeProvider.System));
         }
         else if (settings.Redis is { } redisUrl)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Parley.Sessions.SocketIO;
@@ -7,21 +6,23 @@ namespace Parley.Chat;
 
 /// <summary>
 /// The chat's Socket.IO contract (DESIGN.md "The chat's contract"): rooms, messages with acks, history on join,
-/// presence, and seed 002's <c>toServer</c>/<c>toClient</c>. The sender's name always comes from the session.
+/// presence as deltas, and seed 002's <c>toServer</c>/<c>toClient</c>. The sender's name always comes from the
+/// session. Room names are the Socket.IO rooms themselves (the chat's <c>chat</c> is a Node app's <c>chat</c> on
+/// the same Redis adapter); the names the server keeps for itself are refused (<see cref="ChatRooms"/>).
 /// </summary>
-internal sealed partial class ChatSockets(IChatHistory history, TimeProvider time, ILogger<ChatSockets> logger)
+internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limits, TimeProvider time, ILogger<ChatSockets> logger)
 {
     public const string DefaultRoom = "chat";
     public const int MaxText = 2000;
-    public const int MaxRoomName = 64;
 
     /// <summary>
-    /// Membership changes of a room within this window share one presence message. One per change would cost
-    /// O(n²) when n people arrive together (each message lists everyone, to everyone): 2,000 connects took minutes.
+    /// Membership changes of a room within this window share one presence message (a delta: as big as the
+    /// change, never as big as the room).
     /// </summary>
     public static readonly TimeSpan PresenceCoalescing = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConcurrentDictionary<string, bool> _presencePending = new(StringComparer.Ordinal);
+    private readonly Lock _presenceLock = new();
+    private readonly Dictionary<string, PresenceDelta> _presencePending = new(StringComparer.Ordinal);
 
     public void Configure(ParleyServer io)
     {
@@ -33,25 +34,39 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
     {
         var name = socket.GetSession()!.Get<string>("name")!;
         socket.Data["name"] = name;
-        socket.Join(RoomKey(DefaultRoom));
+        // Joined before the first await: a message to chat sent right after the client's connect reaches it.
+        socket.Join([ChatRooms.PersonRoom(name), DefaultRoom]);
 
         socket.On("message", e => OnMessageAsync(socket, name, e));
-        socket.On("join", e => OnJoinAsync(socket, e));
-        socket.On("leave", e => OnLeaveAsync(socket, e));
+        var joinLock = new Lock();
+        socket.On("join", e => OnJoinAsync(socket, name, joinLock, e));
+        socket.On("leave", e => OnLeaveAsync(socket, name, e));
         socket.On("toServer", e => OnToServerAsync(socket, name, e));
         socket.Disconnecting += (s, reason) =>
         {
-            // Rooms are still known here; presence is sent once the socket has left them.
-            var rooms = s.Rooms.Where(r => r.StartsWith(RoomPrefix, StringComparison.Ordinal)).Select(r => r[RoomPrefix.Length..]).ToArray();
-            s.Disconnected += (_, _) =>
-            {
-                foreach (var room in rooms)
-                {
-                    PresenceChanged(s.Namespace.Server, room);
-                }
-            };
+            // Rooms are still known here; presence is decided once the socket has left them.
+            var rooms = s.Rooms.Where(ChatRooms.IsChatRoom).ToArray();
+            s.Disconnected += (_, _) => _ = LeftAsync(s, name, rooms);
         };
-        PresenceChanged(socket.Namespace.Server, DefaultRoom);
+
+        try
+        {
+            // The person joined chat unless another tab of theirs (any node) was there first. Two tabs connecting
+            // at once both see each other: the earlier one (handshake time, then id) announces.
+            var others = await OtherSocketsOfAsync(socket, name);
+            var earlier = others.Any(o => o.Rooms.Contains(DefaultRoom)
+                && (o.Handshake.Issued < socket.Handshake.Issued || (o.Handshake.Issued == socket.Handshake.Issued && string.CompareOrdinal(o.Id, socket.Id) < 0)));
+            if (!earlier)
+            {
+                PresenceChanged(socket.Namespace.Server, DefaultRoom, name, joined: true);
+            }
+        }
+#pragma warning disable CA1031 // A failed cluster query costs one presence delta, not the connection.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogPresenceFailed(logger, DefaultRoom, ex);
+        }
     }
 
     private async Task OnMessageAsync(ParleySocket socket, string name, SocketEvent e)
@@ -74,42 +89,119 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
             await e.AckAsync(new { ok = false, error = $"text must be 1 to {MaxText} characters" });
             return;
         }
-        if (room is null || !socket.Rooms.Contains(RoomKey(room)))
+        // A socket is in its own id room and in internal rooms too: those are not chat rooms.
+        if (room is null || !ChatRooms.IsChatRoom(room) || !socket.Rooms.Contains(room))
         {
             await e.AckAsync(new { ok = false, error = "not in that room" });
             return;
         }
         var message = new ChatMessage(Guid.NewGuid().ToString("N"), room, name, text, time.GetUtcNow().ToUnixTimeMilliseconds());
         await history.AddAsync(message);
-        await socket.Namespace.To(RoomKey(room)).EmitAsync("message", message);
+        await socket.Namespace.To(room).EmitAsync("message", message);
         await e.AckAsync(new { ok = true, id = message.Id });
     }
 
-    private async Task OnJoinAsync(ParleySocket socket, SocketEvent e)
+    private async Task OnJoinAsync(ParleySocket socket, string name, Lock joinLock, SocketEvent e)
     {
-        var room = RoomArgument(e);
-        if (room is null)
+        if (ChatRooms.Check(RoomArgument(e), out var room) is { } error)
         {
-            await e.AckAsync(new { ok = false, error = $"room must be 1 to {MaxRoomName} characters" });
+            await e.AckAsync(new { ok = false, error });
             return;
         }
-        socket.Join(RoomKey(room));
+        var io = socket.Namespace.Server;
+        if (!socket.Rooms.Contains(room))
+        {
+            // Asked before joining: the person's other tabs (any node) say whether this is news and how many rooms
+            // the person is in. Two tabs joining at once may both announce; presence is a set, so that is harmless.
+            var others = await OtherSocketsOfAsync(socket, name);
+            var present = others.Any(o => o.Rooms.Contains(room));
+            var othersRooms = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var other in others)
+            {
+                othersRooms.UnionWith(other.Rooms.Where(ChatRooms.IsChatRoom));
+            }
+            bool refused;
+            // Counted and joined under the socket's lock, with its rooms as they are now: a client that sends
+            // 10,000 joins at once has them handled concurrently, and each must see the ones before it.
+            lock (joinLock)
+            {
+                othersRooms.UnionWith(socket.Rooms.Where(ChatRooms.IsChatRoom));
+                refused = !othersRooms.Contains(room) && othersRooms.Count >= limits.MaxRoomsPerUser;
+                if (!refused)
+                {
+                    socket.Join(room);
+                }
+            }
+            if (refused)
+            {
+                await e.AckAsync(new { ok = false, error = $"at most {limits.MaxRoomsPerUser} rooms at once: leave one first" });
+                return;
+            }
+            if (!present)
+            {
+                PresenceChanged(io, room, name, joined: true);
+            }
+        }
         var messages = await history.GetAsync(room);
-        await e.AckAsync(new { ok = true, history = messages });
-        PresenceChanged(socket.Namespace.Server, room);
+        var users = await UsersInAsync(io, room);
+        await e.AckAsync(new { ok = true, history = messages, users });
     }
 
-    private async Task OnLeaveAsync(ParleySocket socket, SocketEvent e)
+    private async Task OnLeaveAsync(ParleySocket socket, string name, SocketEvent e)
     {
-        var room = RoomArgument(e);
-        if (room is null || !socket.Rooms.Contains(RoomKey(room)))
+        if (ChatRooms.Check(RoomArgument(e), out var room) is not null || !socket.Rooms.Contains(room))
         {
             await e.AckAsync(new { ok = false, error = "not in that room" });
             return;
         }
-        socket.Leave(RoomKey(room));
+        socket.Leave(room);
         await e.AckAsync(new { ok = true });
-        PresenceChanged(socket.Namespace.Server, room);
+        await LeftAsync(socket, name, [room]);
+    }
+
+    /// <summary>After a socket left <paramref name="rooms"/>: the person left those where no other tab of theirs remains.</summary>
+    private async Task LeftAsync(ParleySocket socket, string name, string[] rooms)
+    {
+        if (rooms.Length == 0)
+        {
+            return;
+        }
+        try
+        {
+            var others = await OtherSocketsOfAsync(socket, name);
+            foreach (var room in rooms)
+            {
+                if (!others.Any(o => o.Rooms.Contains(room)))
+                {
+                    PresenceChanged(socket.Namespace.Server, room, name, joined: false);
+                }
+            }
+        }
+#pragma warning disable CA1031 // Nobody awaits a disconnect's presence: a failed cluster query is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogPresenceFailed(logger, rooms[0], ex);
+        }
+    }
+
+    /// <summary>The person's other sockets on every node (the adapter's fetchSockets on their person room).</summary>
+    private static async Task<IReadOnlyList<RemoteSocket>> OtherSocketsOfAsync(ParleySocket socket, string name)
+    {
+        var sockets = await socket.Namespace.In(ChatRooms.PersonRoom(name)).FetchSocketsAsync();
+        return [.. sockets.Where(s => s.Id != socket.Id)];
+    }
+
+    /// <summary>Who is in the room now on every node, each name once, sorted.</summary>
+    private static async Task<string[]> UsersInAsync(ParleyServer io, string room)
+    {
+        var sockets = await io.In(room).FetchSocketsAsync();
+        return sockets
+            .Select(s => s.Data.ValueKind == JsonValueKind.Object && s.Data.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
     }
 
     /// <summary>Seed 002's page: <c>toServer</c> text → <c>"&lt;b&gt;NAME:&lt;/b&gt; TEXT&lt;br&gt;"</c> to everyone in <c>chat</c>, escaped.</summary>
@@ -121,7 +213,7 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
             return Task.CompletedTask;
         }
         var html = $"<b>{WebUtility.HtmlEncode(name)}:</b> {WebUtility.HtmlEncode(text)}<br>";
-        return socket.Namespace.To(RoomKey(DefaultRoom)).EmitAsync("toClient", html);
+        return socket.Namespace.To(DefaultRoom).EmitAsync("toClient", html);
     }
 
     private static string? RoomArgument(SocketEvent e)
@@ -131,28 +223,31 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
             return null;
         }
         var element = e.Arguments[0].Element;
-        var room = element.ValueKind switch
+        return element.ValueKind switch
         {
             JsonValueKind.String => element.GetString(),
             JsonValueKind.Object when element.TryGetProperty("room", out var r) && r.ValueKind == JsonValueKind.String => r.GetString(),
             _ => null,
         };
-        room = room?.Trim();
-        return string.IsNullOrEmpty(room) || room.Length > MaxRoomName ? null : room;
     }
 
-    /// <summary>
-    /// The adapter room of a chat room. The prefix keeps typed names apart from sockets' own rooms (their ids) and
-    /// session rooms, so nobody can join another socket's private room by naming it.
-    /// </summary>
-    private static string RoomKey(string room) => RoomPrefix + room;
-
-    private const string RoomPrefix = "room:";
-
-    /// <summary>Schedules a presence message for the room unless one is already due (it will see this change too).</summary>
-    private void PresenceChanged(ParleyServer io, string room)
+    /// <summary>Records a change of the person's membership; the room's pending delta is sent after the coalescing window.</summary>
+    private void PresenceChanged(ParleyServer io, string room, string name, bool joined)
     {
-        if (_presencePending.TryAdd(room, true))
+        bool schedule;
+        lock (_presenceLock)
+        {
+            schedule = !_presencePending.TryGetValue(room, out var delta);
+            if (schedule)
+            {
+                delta = new PresenceDelta();
+                _presencePending.Add(room, delta);
+            }
+            // The last change of a person within the window wins: clients apply left, then joined, as sets.
+            (joined ? delta!.Left : delta!.Joined).Remove(name);
+            (joined ? delta.Joined : delta.Left).Add(name);
+        }
+        if (schedule)
         {
             _ = SendPresenceSoonAsync(io, room);
         }
@@ -160,18 +255,29 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
 
     private async Task SendPresenceSoonAsync(ParleyServer io, string room)
     {
+        PresenceDelta? delta = null;
         try
         {
             await Task.Delay(PresenceCoalescing, time);
-            // From here on a change schedules another message: this one may be fetched before it.
-            _presencePending.TryRemove(room, out _);
-            await SendPresenceAsync(io, room);
+            lock (_presenceLock)
+            {
+                // From here on a change starts another delta.
+                _presencePending.Remove(room, out delta);
+            }
+            if (delta is not null)
+            {
+                await io.To(room).EmitAsync("presence", new
+                {
+                    room,
+                    joined = delta.Joined.Order(StringComparer.Ordinal).ToArray(),
+                    left = delta.Left.Order(StringComparer.Ordinal).ToArray(),
+                });
+            }
         }
-#pragma warning disable CA1031 // Nobody awaits this: a failed presence update (e.g. a cluster request) is logged.
+#pragma warning disable CA1031 // Nobody awaits this: a failed presence update (e.g. the adapter down) is logged.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _presencePending.TryRemove(room, out _);
             LogPresenceFailed(logger, room, ex);
         }
     }
@@ -179,19 +285,10 @@ internal sealed partial class ChatSockets(IChatHistory history, TimeProvider tim
     [LoggerMessage(6000, LogLevel.Warning, "Could not send presence for room {Room}")]
     private static partial void LogPresenceFailed(ILogger logger, string room, Exception exception);
 
-    /// <summary>
-    /// <c>presence {room, users}</c> to the room: the distinct names of its sockets on every node (FetchSockets
-    /// goes through the adapter, so presence is cluster-wide).
-    /// </summary>
-    private static async Task SendPresenceAsync(ParleyServer io, string room)
+    private sealed class PresenceDelta
     {
-        var sockets = await io.In(RoomKey(room)).FetchSocketsAsync();
-        var users = sockets
-            .Select(s => s.Data.ValueKind == JsonValueKind.Object && s.Data.TryGetProperty("name", out var n) ? n.GetString() : null)
-            .OfType<string>()
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-        await io.To(RoomKey(room)).EmitAsync("presence", new { room, users });
+        public HashSet<string> Joined { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Left { get; } = new(StringComparer.Ordinal);
     }
 }

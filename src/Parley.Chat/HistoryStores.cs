@@ -38,12 +38,18 @@ internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory, IAs
     public ValueTask DisposeAsync() => redis.DisposeAsync();
 }
 
-/// <summary>History in PostgreSQL: one row per message, the room's last 50 kept.</summary>
-internal sealed class PostgresChatHistory(NpgsqlDataSource dataSource) : IChatHistory
+/// <summary>
+/// History in PostgreSQL: one row per message, the room's last 50 kept; at most once a minute, messages older
+/// than <see cref="ChatLimits.HistoryRetention"/> and the oldest beyond <see cref="ChatLimits.MaxHistoryMessages"/>
+/// are deleted (retention: rooms nobody writes in lose their history).
+/// </summary>
+internal sealed class PostgresChatHistory(NpgsqlDataSource dataSource, ChatLimits limits, TimeProvider time) : IChatHistory
 {
     private const string Table = "parley_chat_message";
+    private static readonly TimeSpan s_retentionInterval = TimeSpan.FromMinutes(1);
     private readonly SemaphoreSlim _created = new(1, 1);
     private bool _ready;
+    private long _lastRetention = long.MinValue;
 
     private async ValueTask EnsureTableAsync()
     {
@@ -58,7 +64,8 @@ internal sealed class PostgresChatHistory(NpgsqlDataSource dataSource) : IChatHi
             {
                 await using var command = dataSource.CreateCommand(
                     $"CREATE TABLE IF NOT EXISTS {Table} (id text PRIMARY KEY, room text NOT NULL, \"user\" text NOT NULL, text text NOT NULL, ts bigint NOT NULL);" +
-                    $"CREATE INDEX IF NOT EXISTS {Table}_room_ts ON {Table} (room, ts);");
+                    $"CREATE INDEX IF NOT EXISTS {Table}_room_ts ON {Table} (room, ts);" +
+                    $"CREATE INDEX IF NOT EXISTS {Table}_ts ON {Table} (ts);");
                 await command.ExecuteNonQueryAsync();
                 _ready = true;
             }
@@ -81,6 +88,37 @@ internal sealed class PostgresChatHistory(NpgsqlDataSource dataSource) : IChatHi
             $"DELETE FROM {Table} WHERE room = $1 AND id NOT IN (SELECT id FROM {Table} WHERE room = $1 ORDER BY ts DESC, id DESC LIMIT {MemoryChatHistory.Limit})")
         {
             Parameters = { new() { Value = message.Room } },
+        });
+        await batch.ExecuteNonQueryAsync();
+        await ApplyRetentionAsync();
+    }
+
+    /// <summary>Deletes what the limits no longer allow; one node at a time is enough, and once a minute.</summary>
+    private async ValueTask ApplyRetentionAsync()
+    {
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastRetention);
+        if ((last != long.MinValue && time.GetElapsedTime(last, now) < s_retentionInterval)
+            || Interlocked.CompareExchange(ref _lastRetention, now, last) != last)
+        {
+            return;
+        }
+        await ApplyRetentionNowAsync();
+    }
+
+    /// <summary>The retention pass itself (tests call it directly).</summary>
+    public async ValueTask ApplyRetentionNowAsync()
+    {
+        await EnsureTableAsync();
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"DELETE FROM {Table} WHERE ts < $1")
+        {
+            Parameters = { new() { Value = (time.GetUtcNow() - limits.HistoryRetention).ToUnixTimeMilliseconds() } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"DELETE FROM {Table} WHERE id IN (SELECT id FROM {Table} ORDER BY ts DESC, id DESC OFFSET $1)")
+        {
+            Parameters = { new() { Value = limits.MaxHistoryMessages } },
         });
         await batch.ExecuteNonQueryAsync();
     }

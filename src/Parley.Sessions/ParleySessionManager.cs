@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Parley.Protocol.SocketIO;
 
 namespace Parley.Sessions;
 
@@ -287,7 +288,9 @@ public sealed partial class ParleySessionManager
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            // A store shared with Node may hold strings JSON.stringify wrote with lone surrogates (\ud800): made
+            // well-formed (U+FFFD) here, so that no session.Get<string> can throw on them.
+            node = JsonNode.Parse(SocketJson.ReplaceLoneSurrogates(json), documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException)
         {

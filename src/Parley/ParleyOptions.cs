@@ -25,6 +25,12 @@ public sealed class ParleyOptions
     /// <summary>The deepest JSON nesting accepted in a packet (32); deeper input closes the client.</summary>
     public int MaxJsonDepth { get; set; } = 32;
 
+    /// <summary>
+    /// Faulty packets (arguments a handler cannot read as the type it asked for) after which a connection is
+    /// closed. The first is logged; the others are only counted. Default 20.
+    /// </summary>
+    public int MaxClientFaults { get; set; } = 20;
+
     /// <summary>Remove a dynamic namespace's child once its last socket leaves (<c>cleanupEmptyChildNamespaces</c>, false).</summary>
     public bool CleanupEmptyChildNamespaces { get; set; }
 
@@ -42,6 +48,10 @@ public sealed class ParleyOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("ConnectTimeout must be positive.");
+        }
+        if (MaxClientFaults < 1)
+        {
+            throw new InvalidOperationException("MaxClientFaults must be >= 1.");
         }
         if (MaxAttachments < 0 || MaxJsonDepth < 1)
         {

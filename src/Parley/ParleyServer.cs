@@ -32,6 +32,8 @@ public sealed class ParleyServer : IAsyncDisposable
         Logger = loggerFactory.CreateLogger("Parley");
         LoggerFactory = loggerFactory;
         Time = time ?? TimeProvider.System;
+        HandlerFaults = new(Time, Diagnostics.HandlerFaultThrottle.Interval);
+        ClientFaultLines = new(Time, TimeSpan.FromSeconds(1));
         WireOptions = options.CreateWireSerializerOptions();
         _adapterFactory = adapterFactory ?? (static nsp => new InMemoryAdapter(nsp));
     }
@@ -55,6 +57,12 @@ public sealed class ParleyServer : IAsyncDisposable
     internal ILoggerFactory LoggerFactory { get; }
 
     internal TimeProvider Time { get; }
+
+    /// <summary>Application handlers' failures, logged with their stack once a minute per event name.</summary>
+    internal Diagnostics.HandlerFaultThrottle HandlerFaults { get; }
+
+    /// <summary>First faults of connections: at most one line a second server-wide, whatever the churn.</summary>
+    internal Diagnostics.HandlerFaultThrottle ClientFaultLines { get; }
 
     /// <summary>The serializer options used on the wire (the configured ones plus binary attachments).</summary>
     public JsonSerializerOptions WireOptions { get; }

@@ -171,7 +171,11 @@ public sealed partial class ParleySocket
         }
         catch (Exception ex)
         {
-            SocketLog.PacketMiddlewareRefused(_logger, Id, e.Name, ex.Message);
+            // A refusal repeats as often as the client sends: one line a minute per event name.
+            if (Namespace.Server.HandlerFaults.ShouldLog("\0use:" + e.Name, out _))
+            {
+                SocketLog.PacketMiddlewareRefused(_logger, Id, Shorten(e.Name), Shorten(ex.Message));
+            }
             var error = Error;
             try
             {
@@ -214,7 +218,7 @@ public sealed partial class ParleySocket
         }
         catch (Exception ex)
         {
-            SocketLog.HandlerFailed(_logger, Id, e.Name, ex);
+            OnHandlerFailed(e.Name, ex);
             return;
         }
         if (task.IsCompletedSuccessfully)
@@ -232,7 +236,28 @@ public sealed partial class ParleySocket
         }
         catch (Exception ex)
         {
-            SocketLog.HandlerFailed(_logger, Id, eventName, ex);
+            OnHandlerFailed(eventName, ex);
         }
     }
+
+    /// <summary>
+    /// An argument the client made unreadable is the client's fault: counted against its connection, which is
+    /// closed after <see cref="ParleyOptions.MaxClientFaults"/>. Anything else is the application's bug: logged
+    /// with its stack, at most once a minute per event name, since any client can trigger it at will.
+    /// </summary>
+    private void OnHandlerFailed(string eventName, Exception ex)
+    {
+        if (ex is InvalidEventArgumentException or JsonException)
+        {
+            _client.OnClientFault("invalid_argument", $"'{Shorten(eventName)}': {Shorten(ex.Message)}");
+            return;
+        }
+        if (Namespace.Server.HandlerFaults.ShouldLog(eventName, out var count))
+        {
+            SocketLog.HandlerFailedThrottled(_logger, Id, Shorten(eventName), count, ex);
+        }
+    }
+
+    /// <summary>Client-chosen text in a log line is cut short: the line's size must not be the client's choice.</summary>
+    internal static string Shorten(string text) => text.Length <= 100 ? text : string.Concat(text.AsSpan(0, 100), "…");
 }

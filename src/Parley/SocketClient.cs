@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Parley.Diagnostics;
 using Parley.EngineIO;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
@@ -68,6 +69,7 @@ internal sealed class SocketClient
             case SocketDecodeResult.AwaitingAttachments:
                 break;
             default:
+                ClientFaultMetrics.Add("invalid_packet");
                 SocketLog.InvalidPacket(_server.Logger, Connection.Id, _decoder.LastError ?? "invalid packet");
                 Close(DisconnectReasons.ForcedServerClose);
                 break;
@@ -184,6 +186,30 @@ internal sealed class SocketClient
             writer.WriteEndObject();
         }
         Connection.Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
+    }
+
+    private int _faults;
+
+    /// <summary>
+    /// Counts a packet that decoded but that a handler could not read. The first of a connection is logged (through
+    /// a server-wide one-a-second throttle, so connection churn cannot flood the log either); later ones only
+    /// feed the metric; at <see cref="ParleyOptions.MaxClientFaults"/> the connection is closed, as socket.io
+    /// closes one whose packet does not decode (client.ts onerror). Called from handlers' threads.
+    /// </summary>
+    internal void OnClientFault(string kind, string detail)
+    {
+        ClientFaultMetrics.Add(kind);
+        var count = Interlocked.Increment(ref _faults);
+        if (count == 1 && _server.ClientFaultLines.ShouldLog("first", out var connections))
+        {
+            SocketLog.ClientFault(_server.Logger, Connection.Id, detail, connections);
+        }
+        if (count == _server.Options.MaxClientFaults)
+        {
+            ClientFaultMetrics.Closes.Add(1);
+            SocketLog.TooManyClientFaults(_server.Logger, Connection.Id, count);
+            Close(DisconnectReasons.ForcedServerClose);
+        }
     }
 
     private void InvalidState(string detail)

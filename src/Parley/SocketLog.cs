@@ -40,4 +40,14 @@ internal static partial class SocketLog
 
     [LoggerMessage(2011, LogLevel.Error, "Socket.IO client {Sid}: the data of a refusal by a middleware of {Namespace} could not be serialized; sent without it")]
     public static partial void RefusalDataFailed(ILogger logger, string sid, string @namespace, Exception exception);
+
+    // 2050–2059: failures a client can trigger at will (docs/security.md "Client faults").
+    [LoggerMessage(2050, LogLevel.Warning, "Socket.IO client {Sid}: faulty packet ({Fault}); this connection's later faults are only counted (parley.socketio.client_faults). Connections with a first fault since the last such line: {Count}")]
+    public static partial void ClientFault(ILogger logger, string sid, string fault, long count);
+
+    [LoggerMessage(2051, LogLevel.Information, "Socket.IO client {Sid}: {Count} faulty packets, closing")]
+    public static partial void TooManyClientFaults(ILogger logger, string sid, int count);
+
+    [LoggerMessage(2052, LogLevel.Error, "Socket.IO socket {SocketId}: handler for '{Event}' failed ({Count} failures of this event's handlers since the last such line, logged at most once a minute)")]
+    public static partial void HandlerFailedThrottled(ILogger logger, string socketId, string @event, long count, Exception exception);
 }

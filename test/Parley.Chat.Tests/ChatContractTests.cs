@@ -198,28 +198,107 @@ public abstract class ChatContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Presence_follows_membership()
+    public async Task Presence_is_sent_as_deltas_and_join_acks_list_the_room()
     {
         var ann = await ConnectAsUserAsync("Ann");
-        Assert.True((await EmitAsync(ann, "join", "p"))!["ok"]!.GetValue<bool>());
+        var annJoin = (await EmitAsync(ann, "join", "p"))!;
+        Assert.Equal(["Ann"], Names(annJoin["users"]));
         var bob = await ConnectAsUserAsync("Bob", _other);
-        Assert.True((await EmitAsync(bob, "join", "p"))!["ok"]!.GetValue<bool>());
-        await WaitForPresence(ann, "p", ["Ann", "Bob"]);
+        var bobJoin = (await EmitAsync(bob, "join", "p"))!;
+        Assert.Equal(["Ann", "Bob"], Names(bobJoin["users"]));
+        var users = await WaitForUsers(ann, "p", Names(annJoin["users"]), ["Ann", "Bob"]);
         await _node.CallAsync("sio.disconnect", new { h = bob });
-        await WaitForPresence(ann, "p", ["Ann"]);
+        await WaitForUsers(ann, "p", users, ["Ann"]);
     }
 
-    private async Task WaitForPresence(string h, string room, string[] users)
+    [Fact]
+    public async Task A_person_counts_once_however_many_tabs_on_whichever_nodes()
     {
-        while (true)
+        var carol = await ConnectAsUserAsync("Carol");
+        var carolJoin = (await EmitAsync(carol, "join", "tabs"))!;
+        var cookie = await _host.LoginAsync("Ann");
+        var tab1 = await ConnectAsync(cookie);
+        await _node.NextEventAsync(tab1, "connect");
+        Assert.True((await EmitAsync(tab1, "join", "tabs"))!["ok"]!.GetValue<bool>());
+        var users = await WaitForUsers(carol, "tabs", Names(carolJoin["users"]), ["Ann", "Carol"]);
+
+        // A second tab on the other node: in the users list once, and no presence at all.
+        var tab2 = await ConnectAsync(cookie, host: _other);
+        await _node.NextEventAsync(tab2, "connect");
+        Assert.Equal(["Ann", "Carol"], Names((await EmitAsync(tab2, "join", "tabs"))!["users"]));
+        Assert.True((await EmitAsync(tab1, "leave", "tabs"))!["ok"]!.GetValue<bool>());
+        Assert.True(await _node.ReceivesNoneAsync(carol, "event", TimeSpan.FromMilliseconds(600),
+            d => d?["name"]?.GetValue<string>() == "presence" && d["args"]![0]!["room"]!.GetValue<string>() == "tabs"));
+
+        // The last tab leaving is the person leaving.
+        await _node.CallAsync("sio.disconnect", new { h = tab2 });
+        await WaitForUsers(carol, "tabs", users, ["Carol"]);
+    }
+
+    [Fact]
+    public async Task Rooms_the_server_keeps_are_refused_with_an_error_ack()
+    {
+        var ann = await ConnectAsUserAsync("Ann");
+        var bobCookie = await _host.LoginAsync("Bob");
+        var bob = await ConnectAsync(bobCookie, host: _other);
+        var bobId = (await _node.NextEventAsync(bob, "connect"))!["id"]!.GetValue<string>();
+        var annId = (await _node.CallAsync("sio.state", new { h = ann }))!["id"]!.GetValue<string>();
+        foreach (var room in new[] { bobId, annId, "parley:session:x", "parley:chat:person:Bob", "a\u0001b", new string('r', 65), "  ", "AAAAAAAAAAAAAAAAAAA_" })
+        {
+            var refused = (await EmitAsync(ann, "join", room))!;
+            Assert.False(refused["ok"]!.GetValue<bool>(), room);
+            Assert.False(string.IsNullOrEmpty(refused["error"]!.GetValue<string>()));
+        }
+        // Writing to one's own id room (a socket is always in it) is refused too, and Bob hears nothing.
+        Assert.False((await EmitAsync(ann, "message", new { room = annId, text = "x" }))!["ok"]!.GetValue<bool>());
+        Assert.False((await EmitAsync(ann, "leave", annId))!["ok"]!.GetValue<bool>());
+        Assert.True(await _node.ReceivesNoneAsync(bob, "event", TimeSpan.FromMilliseconds(300), d => d?["name"]?.GetValue<string>() == "message"));
+        // 19 characters, or 20 with a character outside base64url, are ordinary names.
+        Assert.True((await EmitAsync(ann, "join", "AAAAAAAAAAAAAAAAAAA"))!["ok"]!.GetValue<bool>());
+        Assert.True((await EmitAsync(ann, "join", "AAAAAAAAAAAAAAAAAAA."))!["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task The_rooms_of_a_person_are_bounded_across_tabs_and_nodes()
+    {
+        var cookie = await _host.LoginAsync("Ann");
+        var tab1 = await ConnectAsync(cookie);
+        await _node.NextEventAsync(tab1, "connect");
+        for (var i = 1; i < 20; i++) // chat is the first of the 20
+        {
+            Assert.True((await EmitAsync(tab1, "join", "r" + i))!["ok"]!.GetValue<bool>());
+        }
+        var refused = (await EmitAsync(tab1, "join", "r20"))!;
+        Assert.False(refused["ok"]!.GetValue<bool>());
+        Assert.Contains("20", refused["error"]!.GetValue<string>());
+
+        var tab2 = await ConnectAsync(cookie, host: _other);
+        await _node.NextEventAsync(tab2, "connect");
+        Assert.False((await EmitAsync(tab2, "join", "r20"))!["ok"]!.GetValue<bool>());
+        Assert.True((await EmitAsync(tab2, "join", "r7"))!["ok"]!.GetValue<bool>()); // a room the person is in already
+        Assert.True((await EmitAsync(tab1, "leave", "r1"))!["ok"]!.GetValue<bool>());
+        Assert.True((await EmitAsync(tab2, "join", "r20"))!["ok"]!.GetValue<bool>());
+    }
+
+    private static string[] Names(JsonNode? array) => [.. array!.AsArray().Select(u => u!.GetValue<string>())];
+
+    /// <summary>
+    /// Applies <paramref name="room"/>'s presence deltas (left, then joined, as the page does) to
+    /// <paramref name="users"/> until the set is <paramref name="expected"/>; changes close together may share a delta.
+    /// </summary>
+    private async Task<string[]> WaitForUsers(string h, string room, IEnumerable<string> users, string[] expected)
+    {
+        var set = new SortedSet<string>(users, StringComparer.Ordinal);
+        while (!set.SequenceEqual(expected))
         {
             var presence = (await _node.NextSocketEventAsync(h, "presence"))[0]!;
-            if (presence["room"]!.GetValue<string>() == room &&
-                presence["users"]!.AsArray().Select(u => u!.GetValue<string>()).SequenceEqual(users))
+            if (presence["room"]!.GetValue<string>() == room)
             {
-                return;
+                set.ExceptWith(Names(presence["left"]));
+                set.UnionWith(Names(presence["joined"]));
             }
         }
+        return [.. set];
     }
 
     [Fact]

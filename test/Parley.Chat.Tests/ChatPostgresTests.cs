@@ -38,3 +38,36 @@ public sealed class ChatPostgresTests : IClassFixture<PostgresServer>
         Assert.Contains("1", rows);
     }
 }
+
+/// <summary>PostgreSQL history's bounds: retention of idle rooms and the total cap (docs/security.md "The chat's bounds").</summary>
+public sealed class ChatPostgresHistoryBoundsTests : IClassFixture<PostgresServer>
+{
+    private readonly PostgresServer _postgres;
+
+    public ChatPostgresHistoryBoundsTests(PostgresServer postgres) => _postgres = postgres;
+
+    [Fact]
+    public async Task Idle_rooms_lose_their_history_and_the_total_is_capped()
+    {
+        var database = await _postgres.CreateDatabaseAsync("chatbounds");
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(_postgres.ConnectionStringFor(database));
+        var clock = new ManualClock();
+        var limits = new ChatLimits { MaxHistoryMessages = 60, HistoryRetention = TimeSpan.FromDays(1) };
+        var history = new PostgresChatHistory(dataSource, limits, clock);
+        await history.AddAsync(new ChatMessage("old", "idle", "Ann", "from two days ago", clock.Now.AddDays(-2).ToUnixTimeMilliseconds()));
+        for (var i = 0; i < 70; i++)
+        {
+            await history.AddAsync(new ChatMessage("m" + i, "room" + (i % 2), "Ann", "m" + i, clock.Now.ToUnixTimeMilliseconds() + i));
+        }
+        await history.ApplyRetentionNowAsync();
+
+        Assert.Empty(await history.GetAsync("idle"));
+        var total = (await history.GetAsync("room0")).Count + (await history.GetAsync("room1")).Count;
+        Assert.Equal(60, total);
+        Assert.Equal("m69", (await history.GetAsync("room1"))[^1].Text); // the newest are kept
+
+        clock.Now = clock.Now.AddDays(2);
+        await history.ApplyRetentionNowAsync();
+        Assert.Empty(await history.GetAsync("room0"));
+    }
+}

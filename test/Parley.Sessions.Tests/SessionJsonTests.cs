@@ -131,4 +131,17 @@ public class SessionJsonTests
         Assert.Equal([1, 2], session.Get<int[]>("list")!);
         Assert.Null(session.Get<string>("missing"));
     }
+
+    [Fact]
+    public async Task Lone_surrogates_a_node_app_stored_read_as_replacement_characters()
+    {
+        // JSON.stringify writes a lone surrogate as \ud800; reading it must not throw (docs/security.md).
+        var store = new MemorySessionStore(Microsoft.Extensions.Options.Options.Create(new MemorySessionStoreOptions()), Time);
+        var manager = TestManagers.Create(Time, store);
+        const string json = """{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"name":"a\ud800","\udc00":["\ud83d\ude00\ud83d"]}""";
+        await store.SetAsync("sid1", new SessionRecord(json, null)).AsTask().WithTimeout();
+        var session = (await manager.LoadAsync("sid1").WithTimeout())!;
+        Assert.Equal("a\ufffd", session.Get<string>("name"));
+        Assert.Equal(["\ud83d\ude00\ufffd"], session.Get<string[]>("\ufffd")!);
+    }
 }

@@ -23,6 +23,8 @@ const fromWire = (v) => {
   if (Array.isArray(v)) return v.map(fromWire);
   if (v && typeof v === "object") {
     if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
+    // JSON text parsed here, for strings C# cannot write as JSON (lone surrogates: {"$json":"\"\\ud800\""}).
+    if (typeof v.$json === "string") return JSON.parse(v.$json);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
   }
   return v;
@@ -103,6 +105,7 @@ const ops = {
   async "sio.emit"({ h, event, args, ack, timeout }) {
     const socket = get(h).socket;
     const a = fromWire(args || []);
+    event = fromWire(event);
     if (!ack) {
       socket.emit(event, ...a);
       return true;
@@ -121,6 +124,18 @@ const ops = {
   // Raw engine-level send under a socket.io client, to inject malformed packets.
   "sio.rawSend"({ h, data }) {
     get(h).socket.io.engine.write(fromWire(data));
+    return true;
+  },
+  // Many emits with acks at once (argsList: one array of arguments per emit); resolves with every ack's first
+  // argument, or {error} for one that timed out.
+  async "sio.emitMany"({ h, event, argsList, timeout }) {
+    const socket = get(h).socket.timeout(timeout ?? 10000);
+    return await Promise.all(argsList.map((args) => socket.emitWithAck(event, ...fromWire(args)).catch((e) => ({ error: String(e?.message ?? e) }))));
+  },
+  // The same raw engine-level message `count` times, in one go (a flood of faulty packets).
+  "sio.rawSendMany"({ h, data, count }) {
+    const engine = get(h).socket.io.engine;
+    for (let i = 0; i < count; i++) engine.write(data);
     return true;
   },
   exit() {

@@ -53,6 +53,7 @@
     const answer = await socket.timeout(5000).emitWithAck("join", room);
     if (!answer.ok) { $("error").textContent = answer.error; return; }
     roomState(room).messages = answer.history;
+    roomState(room).users = answer.users; // who is in the room now; presence deltas follow
     state.room = room;
     render();
   }
@@ -80,7 +81,14 @@
     if (roomState(m.room).messages.length > 200) roomState(m.room).messages.shift();
     if (m.room === state.room) { $("messages").append(messageItem(m)); $("messages").lastElementChild.scrollIntoView({ block: "end" }); }
   });
-  socket.on("presence", ({ room, users }) => { roomState(room).users = users; if (room === state.room) render(); });
+  // Presence is a delta: names that left, then names that joined (a person once, however many tabs).
+  socket.on("presence", ({ room, joined = [], left = [] }) => {
+    const users = new Set(roomState(room).users);
+    for (const name of left) users.delete(name);
+    for (const name of joined) users.add(name);
+    roomState(room).users = [...users].sort();
+    if (room === state.room) render();
+  });
 
   $("send").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -90,6 +90,27 @@ public static class SocketJson
         scratch.ResetWrittenCount();
     }
 
+    /// <summary>
+    /// Replaces ill-formed UTF-16 escapes in JSON text (<c>\ud800</c> alone, <c>\udc00</c> alone) with
+    /// <c>\ufffd</c>, so that <see cref="JsonElement.GetString"/> on the parsed value cannot throw. The Socket.IO
+    /// decoder applies it to every packet; use it for JSON from other sources that a client controls.
+    /// </summary>
+    /// <param name="utf8Json">JSON text as UTF-8.</param>
+    /// <returns>A repaired copy, or null when the text needs no repair.</returns>
+    public static byte[]? ReplaceLoneSurrogates(ReadOnlySpan<byte> utf8Json) => LoneSurrogates.Replace(utf8Json);
+
+    /// <summary>
+    /// Replaces lone surrogates in JSON text with U+FFFD, both escaped (<c>\ud800</c> becomes <c>\ufffd</c>) and
+    /// as raw UTF-16 code units.
+    /// </summary>
+    /// <param name="json">JSON text.</param>
+    /// <returns><paramref name="json"/> itself when it needs no repair, else a repaired copy.</returns>
+    public static string ReplaceLoneSurrogates(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return LoneSurrogates.Replace(json);
+    }
+
     private static ArrayBufferWriter<byte> RentScratch()
     {
         var scratch = t_scratch ??= new ArrayBufferWriter<byte>(256);

@@ -159,6 +159,13 @@ public sealed partial class SocketPacketDecoder
 
     private bool TryParseJson(ReadOnlySpan<byte> json, out JsonElement element)
     {
+        // Strings from the wire are made well-formed here, once: a lone surrogate escape becomes \ufffd, so no
+        // GetString() above the decoder (event names, arguments, auth) can throw on what a client sent.
+        if (LoneSurrogates.Replace(json) is { } repaired)
+        {
+            json = repaired;
+        }
+
         // System.Text.Json reports malformed JSON only by exception. This is the error path of a packet that
         // closes the connection, never the path of a valid one; no other exception type is expected here.
         var reader = new Utf8JsonReader(json, _readerOptions);

@@ -175,6 +175,10 @@ public readonly struct EventArgument
         {
             return Element.Deserialize<T>(options);
         }
+        catch (JsonException ex)
+        {
+            throw NotReadable(typeof(T), ex);
+        }
         finally
         {
             AttachmentScope.SetReading(null, null);
@@ -197,11 +201,20 @@ public readonly struct EventArgument
         {
             return Element.Deserialize(PlaceholderTypeInfo.For(typeInfo));
         }
+        catch (JsonException ex)
+        {
+            throw NotReadable(typeof(T), ex);
+        }
         finally
         {
             AttachmentScope.SetReading(null, null);
         }
     }
+
+    // What the client sent is its fault, not the handler's: a typed exception lets the server count it against the
+    // client (docs/security.md "Client faults"). The deserializer's message names the type and the JSON path only.
+    private static InvalidEventArgumentException NotReadable(Type type, JsonException ex) =>
+        new($"argument cannot be read as {type.Name}: {ex.Message}", ex);
 
     internal void WriteTo(Utf8JsonWriter writer)
     {

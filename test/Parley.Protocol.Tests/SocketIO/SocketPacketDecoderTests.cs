@@ -461,12 +461,36 @@ public class SocketPacketDecoderTests
     }
 
     [Fact]
-    public void Lone_surrogates_in_event_names_do_not_throw()
+    public void Lone_surrogates_in_event_names_become_replacement_characters()
     {
         // A Fact, not InlineData: xunit would replace lone surrogates in serialized case arguments.
-        Assert.Equal("\ud800", DecodeComplete("2[\"\\ud800\"]").EventName);
-        Assert.Equal("\udc00xconnect", DecodeComplete("2[\"\\udc00x\\u0063onnect\"]").EventName);
-        Assert.Equal("connect\ud800", DecodeComplete("2[\"\\u0063onnect\\ud800\"]").EventName);
+        Assert.Equal("\ufffd", DecodeComplete("2[\"\\ud800\"]").EventName);
+        Assert.Equal("\ufffdxconnect", DecodeComplete("2[\"\\udc00x\\u0063onnect\"]").EventName);
+        Assert.Equal("connect\ufffd", DecodeComplete("2[\"\\u0063onnect\\ud800\"]").EventName);
+        Assert.Equal("\ud83d\ude00", DecodeComplete("2[\"\\ud83d\\ude00\"]").EventName);
+        Assert.Equal("\ufffd\ud83d\ude00\ufffd", DecodeComplete("2[\"\\ud83d\\ud83d\\ude00\\ude00\"]").EventName);
+        Assert.Equal("\\ud800", DecodeComplete("2[\"\\\\ud800\"]").EventName);
+    }
+
+    [Fact]
+    public void Every_string_of_a_packet_reads_without_throwing_after_lone_surrogates()
+    {
+        var packet = DecodeComplete("2[\"m\",{\"room\":\"\\udc00\",\"text\":\"a\\ud800\",\"\\ud800k\":[\"\\udbff\\u0041\"]}]");
+        var payload = packet.Data!.Value[1];
+        Assert.Equal("\ufffd", payload.GetProperty("room").GetString());
+        Assert.Equal("a\ufffd", payload.GetProperty("text").GetString());
+        Assert.Equal("\ufffdA", payload.GetProperty("\ufffdk")[0].GetString());
+        Assert.Equal("\ufffd", DecodeComplete("0{\"token\":\"\\ud800\"}").Data!.Value.GetProperty("token").GetString());
+    }
+
+    [Fact]
+    public void Lone_surrogates_in_session_json_become_replacement_characters()
+    {
+        Assert.Equal("{\"a\":\"\\ufffd\\ufffd\"}", SocketJson.ReplaceLoneSurrogates("{\"a\":\"\\udc00\\ud800\"}"));
+        Assert.Equal("\"\ufffdx\ud83d\ude00\"", SocketJson.ReplaceLoneSurrogates("\"\ud800x\ud83d\ude00\""));
+        var same = "{\"a\":\"\\ud83d\\ude00\"}";
+        Assert.Same(same, SocketJson.ReplaceLoneSurrogates(same));
+        Assert.Null(SocketJson.ReplaceLoneSurrogates("[\"\\ud83d\\ude00\",\"\\\\ud800\"]"u8));
     }
 
     [Theory]
@@ -489,16 +513,16 @@ public class SocketPacketDecoderTests
         Assert.False(packet!.TryGetAttachment(packet.Data!.Value[2], out _));
         var buffer = new ArrayBufferWriter<byte>();
         SocketJson.WriteValue(buffer, packet.Data!.Value);
-        Assert.Equal("[\"a\",{\"\\ud800\":{\"_placeholder\":true,\"num\":0}},{\"\\udfff\":1}]", Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal("[\"a\",{\"\ufffd\":{\"_placeholder\":true,\"num\":0}},{\"\ufffd\":1}]", Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
     [Fact]
-    public void Lone_surrogate_escapes_survive_a_round_trip()
+    public void Lone_surrogate_escapes_are_re_encoded_as_replacement_characters()
     {
         var packet = DecodeComplete("2[\"\\ud800x\",\"\\udfff\"]");
         var buffer = new ArrayBufferWriter<byte>();
         SocketPacketWriter.Write(buffer, packet.Type, packet.Namespace, packet.AckId, packet.Data, 0);
-        Assert.Equal("2[\"\\ud800x\",\"\\udfff\"]", Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal("2[\"\ufffdx\",\"\ufffd\"]", Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public class SocketPacketDecoderUpstreamVectorsTests
     [InlineData("2[\"\u00e9<>&'\\u2028\"]", "OK", "2", "/", "", "[\"\u00e9<>&'\u2028\"]")]
     [InlineData("2[\"\\u00e9\"]", "OK", "2", "/", "", "[\"\u00e9\"]")]
     [InlineData("2[\"\\ud83d\\ude00\",\"\ud83d\ude00\"]", "OK", "2", "/", "", "[\"\ud83d\ude00\",\"\ud83d\ude00\"]")]
-    [InlineData("2[\"\\ud800\"]", "OK", "2", "/", "", "[\"\\ud800\"]")]
+    [InlineData("2[\"\\ud800\"]", "OK", "2", "/", "", "[\"\ufffd\"]")] // Parley: lone surrogates become U+FFFD (docs/security.md)
     [InlineData("2[\"\\u001f\\u0000\\b\\f\\n\\r\\t\\/\\\"\\\\\"]", "OK", "2", "/", "", "[\"\\u001f\\u0000\\b\\f\\n\\r\\t/\\\"\\\\\"]")]
     [InlineData("2[\"\u007f\"]", "OK", "2", "/", "", "[\"\u007f\"]")]
     [InlineData("2[{\"a\":1,\"a\":2}]", "ERR invalid payload", "", "", "", "")]

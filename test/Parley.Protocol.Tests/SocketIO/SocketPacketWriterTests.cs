@@ -109,7 +109,7 @@ public class SocketPacketWriterTests
     [InlineData("0/custom,{\"token\":\"abc\"}")]
     [InlineData("2[\"x\",{\"b\":1,\"a\":2,\"a\":3},[],{},\"\",-0.5e-7,1E+2,123456789012345678901234567890]")]
     [InlineData("2[\"\u00e9<>&'\u2028\u2029\u007f\ud83d\ude00\"]")]
-    [InlineData("2[\"\\u001f\\b\\n\\\"\\\\\",\"\\ud800\"]")]
+    [InlineData("2[\"\\u001f\\b\\n\\\"\\\\\",\"\ufffd\"]")] // a lone surrogate escape is read as U+FFFD
     [InlineData("3/a,1[null,true,false]")]
     [InlineData("4\"x\"")]
     [InlineData("1/custom,")]

@@ -18,7 +18,11 @@ public sealed partial class BadInputTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await SioHost.StartAsync(io => io.OnConnection(socket => socket.On("ping-me", e => e.AckAsync("pong", e.Get<int>(0)))));
+        _host = await SioHost.StartAsync(io => io.OnConnection(socket =>
+        {
+            socket.On("ping-me", e => e.AckAsync("pong", e.Get<int>(0)));
+            socket.On("crash", e => throw new InvalidOperationException("an application bug"));
+        }));
         _healthy = await _host.ConnectAsync("websocket");
     }
 
