@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Parley.Adapters;
 using Parley.MessagePack;
-using Parley.Resp;
+using StackExchange.Redis;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -20,8 +20,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private readonly string _requestChannel;
     private readonly string _responseChannel;
     private readonly string _specificResponseChannel;
-    private readonly RespMessageHandler _onBroadcast;
-    private readonly RespMessageHandler _onRequest;
+    private readonly RedisMessageHandler _onBroadcast;
+    private readonly RedisMessageHandler _onRequest;
     private readonly byte[] _uidUtf8;
 
     public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
@@ -45,21 +45,21 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private protected override async Task SubscribeAsync()
     {
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "classic");
-        await Connections.PSubscribeAsync(_channel + "*", _onBroadcast).ConfigureAwait(false);
+        await Connections.SubscribeAsync(RedisChannel.Pattern(_channel + "*"), _onBroadcast).ConfigureAwait(false);
         await Task.WhenAll(
-            Connections.SubscribeAsync(_requestChannel, _onRequest),
-            Connections.SubscribeAsync(_responseChannel, _onRequest),
-            Connections.SubscribeAsync(_specificResponseChannel, _onRequest)).ConfigureAwait(false);
+            Connections.SubscribeAsync(RedisChannel.Literal(_requestChannel), _onRequest),
+            Connections.SubscribeAsync(RedisChannel.Literal(_responseChannel), _onRequest),
+            Connections.SubscribeAsync(RedisChannel.Literal(_specificResponseChannel), _onRequest)).ConfigureAwait(false);
     }
 
     private protected override Task UnsubscribeAsync() =>
         Task.WhenAll(
-            Connections.PUnsubscribeAsync(_channel + "*"),
-            Connections.UnsubscribeAsync(_requestChannel),
-            Connections.UnsubscribeAsync(_responseChannel),
-            Connections.UnsubscribeAsync(_specificResponseChannel));
+            Connections.UnsubscribeAsync(RedisChannel.Pattern(_channel + "*")),
+            Connections.UnsubscribeAsync(RedisChannel.Literal(_requestChannel)),
+            Connections.UnsubscribeAsync(RedisChannel.Literal(_responseChannel)),
+            Connections.UnsubscribeAsync(RedisChannel.Literal(_specificResponseChannel)));
 
-    private protected override Task<long> CountSubscribersAsync() => Connections.Commands.PubSubNumSubAsync(_requestChannel);
+    private protected override Task<long> CountSubscribersAsync() => Connections.CountSubscribersAsync(_requestChannel, sharded: false);
 
     // ---- broadcasts ----
 
@@ -72,7 +72,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         BroadcastLocal(packet, options);
         if (!options.Flags.Local)
         {
-            Connections.Publish(BroadcastChannel(options), EncodeBroadcast(packet, options));
+            Connections.Publish(RedisChannel.Literal(BroadcastChannel(options)), EncodeBroadcast(packet, options));
         }
         return Task.CompletedTask;
     }
@@ -122,7 +122,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     /// A broadcast from another node (index.ts <c>onmessage</c>): ignored when the room (from the channel) is not
     /// local, when it is our own, or for another namespace; delivered locally otherwise.
     /// </summary>
-    private void OnBroadcastMessage(in RespMessage message)
+    private void OnBroadcastMessage(in RedisMessage message)
     {
         var channel = message.Channel;
         if (!channel.StartsWith(_channel, StringComparison.Ordinal))

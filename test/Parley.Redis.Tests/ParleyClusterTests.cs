@@ -210,7 +210,7 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
         }
         if (sharded)
         {
-            var subscribed = _b.Adapter.Connections.Subscriber.Subscriptions.ShardChannels;
+            var subscribed = _b.Adapter.Connections.Channels;
             Assert.All(rooms, room => Assert.Contains("socket.io#/#" + room + "#", subscribed));
             foreach (var room in rooms)
             {
