@@ -38,6 +38,13 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     }
 
     /// <summary>
+    /// A classic channel routed by its hash slot on a Redis Cluster (elsewhere routing changes nothing): every PUBLISH
+    /// to one channel leaves from the same node, so the cluster bus delivers them in publish order (StackExchange.Redis
+    /// would otherwise spread a literal channel's publishes over the nodes, and they could overtake one another).
+    /// </summary>
+    private static RedisChannel Routed(string channel) => RedisChannel.Literal(channel).WithKeyRouting();
+
+    /// <summary>
     /// PSUBSCRIBE <c>k#nsp#*</c>, then SUBSCRIBE the request, response and specific response channels, as upstream
     /// (VERIFIED in interop.md §5.1). Exactly one subscription of the request channel per namespace and node: peers
     /// count nodes with <c>PUBSUB NUMSUB</c> on it.
@@ -47,17 +54,17 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "classic");
         await Connections.SubscribeAsync(RedisChannel.Pattern(_channel + "*"), _onBroadcast).ConfigureAwait(false);
         await Task.WhenAll(
-            Connections.SubscribeAsync(RedisChannel.Literal(_requestChannel), _onRequest),
-            Connections.SubscribeAsync(RedisChannel.Literal(_responseChannel), _onRequest),
-            Connections.SubscribeAsync(RedisChannel.Literal(_specificResponseChannel), _onRequest)).ConfigureAwait(false);
+            Connections.SubscribeAsync(Routed(_requestChannel), _onRequest),
+            Connections.SubscribeAsync(Routed(_responseChannel), _onRequest),
+            Connections.SubscribeAsync(Routed(_specificResponseChannel), _onRequest)).ConfigureAwait(false);
     }
 
     private protected override Task UnsubscribeAsync() =>
         Task.WhenAll(
             Connections.UnsubscribeAsync(RedisChannel.Pattern(_channel + "*")),
-            Connections.UnsubscribeAsync(RedisChannel.Literal(_requestChannel)),
-            Connections.UnsubscribeAsync(RedisChannel.Literal(_responseChannel)),
-            Connections.UnsubscribeAsync(RedisChannel.Literal(_specificResponseChannel)));
+            Connections.UnsubscribeAsync(Routed(_requestChannel)),
+            Connections.UnsubscribeAsync(Routed(_responseChannel)),
+            Connections.UnsubscribeAsync(Routed(_specificResponseChannel)));
 
     private protected override Task<long> CountSubscribersAsync() => Connections.CountSubscribersAsync(_requestChannel, sharded: false);
 
@@ -72,7 +79,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         BroadcastLocal(packet, options);
         if (!options.Flags.Local)
         {
-            Connections.Publish(RedisChannel.Literal(BroadcastChannel(options)), EncodeBroadcast(packet, options));
+            Connections.Publish(Routed(BroadcastChannel(options)), EncodeBroadcast(packet, options));
         }
         return Task.CompletedTask;
     }
