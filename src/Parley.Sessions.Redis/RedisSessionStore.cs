@@ -137,14 +137,17 @@ public sealed class RedisSessionStore : SessionStore, IAsyncDisposable
         }
     }
 
-    /// <summary>SCAN with the prefix on every primary (one server outside a cluster; every shard of a cluster).</summary>
+    /// <summary>
+    /// SCAN with the prefix on every connected primary (one server outside a cluster; every shard of a cluster). A
+    /// node StackExchange.Redis has not reached has no known role, and may be a replica: it is skipped.
+    /// </summary>
     private async IAsyncEnumerable<RedisKey> KeysAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var multiplexer = await _redis.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var database = multiplexer.GetDatabase().Database;
         foreach (var server in multiplexer.GetServers())
         {
-            if (server.IsReplica || server.ServerType == ServerType.Sentinel)
+            if (!server.IsConnected || server.IsReplica || server.ServerType == ServerType.Sentinel)
             {
                 continue;
             }
