@@ -1,7 +1,7 @@
-using Parley.Resp;
 using Parley.Sessions;
 using Parley.Sessions.PostgreSql;
 using Parley.Sessions.Redis;
+using StackExchange.Redis;
 
 namespace Parley.Chat;
 
@@ -43,10 +43,12 @@ internal static class ChatApp
             o.SameSite = SameSiteMode.Lax;
         });
         var parley = builder.Services.AddParley();
-        if (settings.Redis is { } redis)
+        if (settings.Redis is not null)
         {
+            // One multiplexer for the adapter, the sessions and the history (a Redis Cluster, Sentinel or one server).
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(settings.RedisConfiguration()));
             // Broadcasts, presence (FetchSockets) and logout's disconnects reach every node through Redis.
-            parley.AddRedis(redis);
+            parley.AddRedis(o => o.Sharded = settings.RedisAdapter == "sharded");
         }
         // History goes where the sessions go, so it survives a node restart and every node of a cluster sees it.
         if (settings.SessionStore == "postgres")
@@ -57,14 +59,13 @@ internal static class ChatApp
             sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
             builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource, limits, TimeProvider.System));
         }
-        else if (settings.Redis is { } redisUrl)
+        else if (settings.Redis is not null)
         {
             if (settings.SessionStore == "redis")
             {
-                sessions.AddRedisStore(redisUrl);
+                sessions.AddRedisStore();
             }
-            builder.Services.AddSingleton<IChatHistory>(sp => new RedisChatHistory(
-                new RespConnection(RespConnectionOptions.Parse(redisUrl), sp.GetRequiredService<ILogger<RespConnection>>())));
+            builder.Services.AddSingleton<IChatHistory>(sp => new RedisChatHistory(sp.GetRequiredService<IConnectionMultiplexer>(), ChatSettings.IdleRoomHistoryLife));
         }
         else
         {

@@ -1,3 +1,6 @@
+using Parley.Internal;
+using StackExchange.Redis;
+
 namespace Parley.Chat;
 
 /// <summary>The chat's settings, from the command line (<c>--secret</c> repeatable) and configuration (<c>Parley__*</c>).</summary>
@@ -9,8 +12,46 @@ internal sealed class ChatSettings
 
     public string? Postgres { get; set; }
 
-    /// <summary><c>--redis redis://host:port</c>: sessions, the Socket.IO adapter and history go to Redis.</summary>
+    /// <summary>
+    /// <c>--redis</c>: sessions, the Socket.IO adapter and history go to Redis. A URL
+    /// (<c>redis://[[user]:password@]host[:port][/db]</c>, <c>rediss://</c> for TLS), a Redis Cluster's seed list
+    /// (<c>redis://h1:7000,h2:7001,h3:7002</c>) or a StackExchange.Redis configuration string (Sentinel:
+    /// <c>sentinel1:26379,sentinel2:26379,serviceName=mymaster</c>).
+    /// </summary>
     public string? Redis { get; set; }
+
+    /// <summary><c>--redis-adapter classic|sharded</c>: the Socket.IO adapter (sharded: SSUBSCRIBE/SPUBLISH, Redis 7+).</summary>
+    public string RedisAdapter { get; set; } = "classic";
+
+    /// <summary><c>--redis-ca file.pem</c>: the CA that signed the Redis servers' certificates (TLS).</summary>
+    public string? RedisCa { get; set; }
+
+    /// <summary><c>--redis-cert file.pem</c> (with <c>--redis-key file.pem</c>): a client certificate for TLS.</summary>
+    public string? RedisCert { get; set; }
+
+    /// <summary><c>--redis-key file.pem</c>: the client certificate's private key.</summary>
+    public string? RedisKey { get; set; }
+
+    /// <summary>How long a room's Redis history lives after its last message (renewed by each message).</summary>
+    public static readonly TimeSpan IdleRoomHistoryLife = TimeSpan.FromDays(7);
+
+    /// <summary>StackExchange.Redis options from <c>--redis</c> and the TLS files; connections fail fast while Redis is down.</summary>
+    public ConfigurationOptions RedisConfiguration()
+    {
+        var options = Internal.RedisConfiguration.Parse(Redis!);
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        if (RedisCa is not null)
+        {
+            options.Ssl = true;
+            options.TrustIssuer(RedisCa);
+        }
+        if (RedisCert is not null)
+        {
+            options.Ssl = true;
+            options.SetUserPemCertificate(RedisCert, RedisKey);
+        }
+        return options;
+    }
 
     /// <summary>
     /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|redis|postgres</c>, <c>--postgres</c> and
@@ -40,6 +81,18 @@ internal sealed class ChatSettings
                 case "--redis":
                     settings.Redis = Require(name, value);
                     break;
+                case "--redis-adapter":
+                    settings.RedisAdapter = Require(name, value);
+                    break;
+                case "--redis-ca":
+                    settings.RedisCa = Require(name, value);
+                    break;
+                case "--redis-cert":
+                    settings.RedisCert = Require(name, value);
+                    break;
+                case "--redis-key":
+                    settings.RedisKey = Require(name, value);
+                    break;
                 default:
                     remaining.Add(args[i]);
                     break;
@@ -52,6 +105,26 @@ internal sealed class ChatSettings
         }
         settings.Postgres ??= configuration["Parley:Postgres"];
         settings.Redis ??= configuration["Parley:Redis"];
+        if (configuration["Parley:RedisAdapter"] is { Length: > 0 } adapter && !args.Any(a => a.StartsWith("--redis-adapter", StringComparison.Ordinal)))
+        {
+            settings.RedisAdapter = adapter;
+        }
+        settings.RedisCa ??= configuration["Parley:RedisCa"];
+        settings.RedisCert ??= configuration["Parley:RedisCert"];
+        settings.RedisKey ??= configuration["Parley:RedisKey"];
+        if (settings.RedisAdapter is not ("classic" or "sharded"))
+        {
+            throw new ArgumentException($"--redis-adapter must be classic or sharded, not '{settings.RedisAdapter}'.");
+        }
+        if (settings.RedisKey is not null && settings.RedisCert is null)
+        {
+            throw new ArgumentException("--redis-key needs --redis-cert.");
+        }
+        if (settings.Redis is not null)
+        {
+            // A malformed --redis fails at start-up with the parser's message, not at the first request.
+            _ = settings.RedisConfiguration();
+        }
         // The command line wins over configuration; with neither, Redis (when given) holds the sessions too.
         if (store is null && configuration["Parley:SessionStore"] is { Length: > 0 } configured)
         {
@@ -81,7 +154,7 @@ internal sealed class ChatSettings
         {
             return (arg[..eq], arg[(eq + 1)..]);
         }
-        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis")
+        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis" or "--redis-adapter" or "--redis-ca" or "--redis-cert" or "--redis-key")
         {
             return (arg, i + 1 < args.Length ? args[++i] : null);
         }

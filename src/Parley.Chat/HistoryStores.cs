@@ -1,41 +1,42 @@
 using System.Text.Json;
 using Npgsql;
-using Parley.Resp;
+using StackExchange.Redis;
 
 namespace Parley.Chat;
 
 /// <summary>
-/// History in Redis, shared by every node and kept across restarts: a list per room,
-/// <c>LPUSH</c> then <c>LTRIM 0 49</c>, read with <c>LRANGE</c> (newest first, reversed for clients).
+/// History in Redis, shared by every node and kept across restarts: a list per room, <c>LPUSH</c>, <c>LTRIM 0 49</c>
+/// and <c>EXPIRE</c> in one MULTI (one key, so one slot on a Redis Cluster), read with <c>LRANGE</c> (newest first,
+/// reversed for clients). The TTL, renewed by every message, lets an idle room's history expire, so the keys Redis
+/// holds are bounded by the rooms in use, not by every room ever named.
 /// </summary>
-internal sealed class RedisChatHistory(RespConnection redis) : IChatHistory, IAsyncDisposable
+internal sealed class RedisChatHistory(IConnectionMultiplexer redis, TimeSpan idleRoomLife) : IChatHistory
 {
     private const string Prefix = "parley:chat:history:";
 
     public async ValueTask AddAsync(ChatMessage message)
     {
-        await redis.EnsureConnectedAsync();
-        var key = Prefix + message.Room;
-        await redis.LPushAsync(key, JsonSerializer.SerializeToUtf8Bytes(message, ChatJson.Default.ChatMessage));
-        await redis.LTrimAsync(key, 0, MemoryChatHistory.Limit - 1);
+        var key = (RedisKey)(Prefix + message.Room);
+        var transaction = redis.GetDatabase().CreateTransaction();
+        _ = transaction.ListLeftPushAsync(key, JsonSerializer.SerializeToUtf8Bytes(message, ChatJson.Default.ChatMessage));
+        _ = transaction.ListTrimAsync(key, 0, MemoryChatHistory.Limit - 1);
+        _ = transaction.KeyExpireAsync(key, idleRoomLife);
+        await transaction.ExecuteAsync();
     }
 
     public async ValueTask<IReadOnlyList<ChatMessage>> GetAsync(string room)
     {
-        await redis.EnsureConnectedAsync();
-        var items = await redis.LRangeAsync(Prefix + room, 0, MemoryChatHistory.Limit - 1);
+        var items = await redis.GetDatabase().ListRangeAsync(Prefix + room, 0, MemoryChatHistory.Limit - 1);
         var messages = new List<ChatMessage>(items.Length);
         for (var i = items.Length - 1; i >= 0; i--)
         {
-            if (JsonSerializer.Deserialize(items[i], ChatJson.Default.ChatMessage) is { } message)
+            if (JsonSerializer.Deserialize((byte[])items[i]!, ChatJson.Default.ChatMessage) is { } message)
             {
                 messages.Add(message);
             }
         }
         return messages;
     }
-
-    public ValueTask DisposeAsync() => redis.DisposeAsync();
 }
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.Resp;
+using StackExchange.Redis;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -217,18 +217,18 @@ internal sealed partial class RedisAdapter
         return rooms;
     }
 
-    private void PublishRequest(ReadOnlyMemory<byte> message) => Connections.Publish(_requestChannel, message);
+    private void PublishRequest(ReadOnlyMemory<byte> message) => Connections.Publish(Routed(_requestChannel), message);
 
     /// <summary>A request that waits for answers: if it cannot be published, nobody will answer, so it stops waiting.</summary>
-    private void PublishRequest(PendingRequest request, ReadOnlyMemory<byte> message) => Connections.Publish(_requestChannel, message, request.Abandon);
+    private void PublishRequest(PendingRequest request, ReadOnlyMemory<byte> message) => Connections.Publish(Routed(_requestChannel), message, request.Abandon);
 
     /// <summary>index.ts <c>publishResponse</c>: the shared response channel, or the requester's with <c>PublishOnSpecificResponseChannel</c>.</summary>
     private void PublishResponse(string? requesterUid, ReadOnlyMemory<byte> message) =>
-        Connections.Publish(Options.PublishOnSpecificResponseChannel && requesterUid is not null ? _responseChannel + requesterUid + "#" : _responseChannel, message);
+        Connections.Publish(Routed(Options.PublishOnSpecificResponseChannel && requesterUid is not null ? _responseChannel + requesterUid + "#" : _responseChannel), message);
 
     // ---- receiving ----
 
-    private void OnRequestMessage(in RespMessage message)
+    private void OnRequestMessage(in RedisMessage message)
     {
         JsonElement root;
         IReadOnlyList<ReadOnlyMemory<byte>> attachments;
@@ -336,7 +336,7 @@ internal sealed partial class RedisAdapter
                 }
                 // The answer goes to the shared response channel whatever PublishOnSpecificResponseChannel says (index.ts L415-422).
                 DeliverServerSideEmit(data, attachments, requestId is null ? null : (value, valueAttachments) =>
-                    Connections.Publish(_responseChannel, RedisWire.Build((requestId, value), static (w, s) =>
+                    Connections.Publish(Routed(_responseChannel), RedisWire.Build((requestId, value), static (w, s) =>
                     {
                         w.WriteStartObject();
                         w.WriteNumber("type", ServerSideEmit);

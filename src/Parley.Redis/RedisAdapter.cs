@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Parley.Adapters;
 using Parley.MessagePack;
-using Parley.Resp;
+using StackExchange.Redis;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -20,8 +20,8 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private readonly string _requestChannel;
     private readonly string _responseChannel;
     private readonly string _specificResponseChannel;
-    private readonly RespMessageHandler _onBroadcast;
-    private readonly RespMessageHandler _onRequest;
+    private readonly RedisMessageHandler _onBroadcast;
+    private readonly RedisMessageHandler _onRequest;
     private readonly byte[] _uidUtf8;
 
     public RedisAdapter(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time)
@@ -38,6 +38,13 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     }
 
     /// <summary>
+    /// A classic channel routed by its hash slot on a Redis Cluster (elsewhere routing changes nothing): every PUBLISH
+    /// to one channel leaves from the same node, so the cluster bus delivers them in publish order (StackExchange.Redis
+    /// would otherwise spread a literal channel's publishes over the nodes, and they could overtake one another).
+    /// </summary>
+    private static RedisChannel Routed(string channel) => RedisChannel.Literal(channel).WithKeyRouting();
+
+    /// <summary>
     /// PSUBSCRIBE <c>k#nsp#*</c>, then SUBSCRIBE the request, response and specific response channels, as upstream
     /// (VERIFIED in interop.md §5.1). Exactly one subscription of the request channel per namespace and node: peers
     /// count nodes with <c>PUBSUB NUMSUB</c> on it.
@@ -45,21 +52,21 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     private protected override async Task SubscribeAsync()
     {
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "classic");
-        await Connections.PSubscribeAsync(_channel + "*", _onBroadcast).ConfigureAwait(false);
+        await Connections.SubscribeAsync(RedisChannel.Pattern(_channel + "*"), _onBroadcast).ConfigureAwait(false);
         await Task.WhenAll(
-            Connections.SubscribeAsync(_requestChannel, _onRequest),
-            Connections.SubscribeAsync(_responseChannel, _onRequest),
-            Connections.SubscribeAsync(_specificResponseChannel, _onRequest)).ConfigureAwait(false);
+            Connections.SubscribeAsync(Routed(_requestChannel), _onRequest),
+            Connections.SubscribeAsync(Routed(_responseChannel), _onRequest),
+            Connections.SubscribeAsync(Routed(_specificResponseChannel), _onRequest)).ConfigureAwait(false);
     }
 
     private protected override Task UnsubscribeAsync() =>
         Task.WhenAll(
-            Connections.PUnsubscribeAsync(_channel + "*"),
-            Connections.UnsubscribeAsync(_requestChannel),
-            Connections.UnsubscribeAsync(_responseChannel),
-            Connections.UnsubscribeAsync(_specificResponseChannel));
+            Connections.UnsubscribeAsync(RedisChannel.Pattern(_channel + "*")),
+            Connections.UnsubscribeAsync(Routed(_requestChannel)),
+            Connections.UnsubscribeAsync(Routed(_responseChannel)),
+            Connections.UnsubscribeAsync(Routed(_specificResponseChannel)));
 
-    private protected override Task<long> CountSubscribersAsync() => Connections.Commands.PubSubNumSubAsync(_requestChannel);
+    private protected override Task<long> CountSubscribersAsync() => Connections.CountSubscribersAsync(_requestChannel, sharded: false);
 
     // ---- broadcasts ----
 
@@ -72,7 +79,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         BroadcastLocal(packet, options);
         if (!options.Flags.Local)
         {
-            Connections.Publish(BroadcastChannel(options), EncodeBroadcast(packet, options));
+            Connections.Publish(Routed(BroadcastChannel(options)), EncodeBroadcast(packet, options));
         }
         return Task.CompletedTask;
     }
@@ -122,7 +129,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     /// A broadcast from another node (index.ts <c>onmessage</c>): ignored when the room (from the channel) is not
     /// local, when it is our own, or for another namespace; delivered locally otherwise.
     /// </summary>
-    private void OnBroadcastMessage(in RespMessage message)
+    private void OnBroadcastMessage(in RedisMessage message)
     {
         var channel = message.Channel;
         if (!channel.StartsWith(_channel, StringComparison.Ordinal))

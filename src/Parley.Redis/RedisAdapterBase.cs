@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
-using Parley.Resp;
+using StackExchange.Redis;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -55,7 +55,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     /// A subscriber handler that queues the message on this namespace's inbox, where messages are handled in order,
     /// off the Redis read loop. Only subscriptions carry messages, and InitAsync makes the inbox before the first.
     /// </summary>
-    private protected RespMessageHandler Queued(RespMessageHandler handler) => (in RespMessage message) => _inbox!.Post(handler, in message);
+    private protected RedisMessageHandler Queued(RedisMessageHandler handler) => (in RedisMessage message) => _inbox!.Post(handler, in message);
 
     private protected JsonSerializerOptions WireOptions => Namespace.Server.WireOptions;
 
@@ -117,7 +117,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     /// </summary>
     public override Task<int> ServerCountAsync()
     {
-        if (!Connections.Commands.IsConnected)
+        if (!Connections.IsConnected)
         {
             return s_alone;
         }
@@ -148,7 +148,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
             count = (int)Math.Max(1, await CountSubscribersAsync().ConfigureAwait(false));
             cache = true;
         }
-        catch (RespException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // Not cached: the next request asks again (or skips asking once the connection is known to be down).
             RedisLog.ServerCountFailed(Logger, Namespace.Name, e);

@@ -1,4 +1,4 @@
-using Parley.Resp;
+using StackExchange.Redis;
 
 namespace Parley.Redis;
 
@@ -9,8 +9,13 @@ namespace Parley.Redis;
 /// </summary>
 public sealed class RedisAdapterOptions
 {
-    /// <summary>Where Redis is; set from the URL given to <c>AddRedis</c>.</summary>
-    public RespConnectionOptions Connection { get; set; } = new();
+    /// <summary>
+    /// Where Redis is and how to reach it (StackExchange.Redis options: endpoints or a cluster's seed list, Sentinel's
+    /// <c>ServiceName</c>, TLS, user and password, timeouts); set from the URL or configuration string given to
+    /// <c>AddRedis</c>. Null when the adapter uses the application's <see cref="IConnectionMultiplexer"/> from DI
+    /// (<c>AddRedis()</c>).
+    /// </summary>
+    public ConfigurationOptions? Configuration { get; set; }
 
     /// <summary>Use the sharded adapter (<c>createShardedAdapter</c>: SSUBSCRIBE/SPUBLISH, Redis 7+). Default false.</summary>
     public bool Sharded { get; set; }
@@ -49,7 +54,6 @@ public sealed class RedisAdapterOptions
 
     internal void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Connection);
         if (string.IsNullOrEmpty(Key) || string.IsNullOrEmpty(ChannelPrefix))
         {
             throw new ArgumentException("RedisAdapterOptions.Key and ChannelPrefix must not be empty");

@@ -1,66 +1,154 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Parley.Resp;
+using Parley.Internal;
+using StackExchange.Redis;
 
 namespace Parley.Redis;
 
 /// <summary>
-/// The two Redis connections one Parley server shares between all its namespaces' adapters, as upstream shares
-/// one <c>pubClient</c> and one <c>subClient</c>: a pipelined command connection for PUBLISH/SPUBLISH and PUBSUB, and a
-/// subscriber whose messages are routed to the adapter that subscribed the channel or pattern.
+/// The one StackExchange.Redis multiplexer a Parley server shares between all its namespaces' adapters, as upstream
+/// shares one <c>pubClient</c> and one <c>subClient</c>: PUBLISH/SPUBLISH and PUBSUB on its command connections,
+/// subscriptions on its subscriber connections (RESP2: a socket each), routed per channel (and, on a Redis Cluster,
+/// per shard) by StackExchange.Redis, which also restores them after a reconnect, a failover or a slot move.
 /// <para>
-/// Publishing never waits for Redis on the caller's path: commands are queued on the pipelined connection and fail
-/// fast while it is down (RespClientBase refuses instead of queueing); failures are counted and logged at most once
-/// a second so an outage under traffic does not flood the log.
+/// Publishing never waits for Redis on the caller's path: the multiplexer is made with
+/// <see cref="BacklogPolicy.FailFast"/>, so while it is down a PUBLISH fails at once instead of queueing; failures are
+/// counted and logged at most once a second so an outage under traffic does not flood the log.
+/// </para>
+/// <para>
+/// Each channel's messages come through a <see cref="ChannelMessageQueue"/>, read by one loop in arrival order
+/// (StackExchange.Redis runs plain handlers concurrently, which would reorder a namespace's messages); the loop hands
+/// them to the namespace's bounded inbox at once, so the queue stays short.
 /// </para>
 /// </summary>
 internal sealed class RedisConnections : IAsyncDisposable
 {
-    private readonly RespConnection _commands;
-    private readonly RespSubscriber _subscriber;
+    private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(50);
+
+    private readonly ConfigurationOptions? _configuration;
+    private readonly TaskCompletionSource<IConnectionMultiplexer> _multiplexer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, RespMessageHandler> _channels = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, RespMessageHandler> _patterns = new(StringComparer.Ordinal);
-    private readonly Action<Task<RespValue>, object?> _onPublished;
+    private readonly ConcurrentDictionary<RedisChannel, ChannelMessageQueue> _subscriptions = new();
+    private readonly Action<Task<long>, object?> _onPublished;
     private readonly LogThrottle _publishFailures = new();
-    private readonly LogThrottle _pendingSubscriptions = new();
     private readonly Lock _initLock = new();
+    private IConnectionMultiplexer? _current;
+    private ISubscriber? _subscriber;
+    private int _started;
     private int _initializing;
+    private int _disposed;
     // Completed when the last adapter that began initialising ends; null while none is.
     private TaskCompletionSource? _initialized;
 
-    public RedisConnections(RespConnectionOptions options, ILoggerFactory loggerFactory)
+    /// <summary>Connections of their own, made from <paramref name="configuration"/> (owned: closed on dispose).</summary>
+    public RedisConnections(ConfigurationOptions configuration, ILoggerFactory loggerFactory)
+        : this(loggerFactory, RedisConfiguration.Describe(configuration))
+    {
+        _configuration = configuration.Clone();
+        _configuration.AbortOnConnectFail = false;
+        _configuration.BacklogPolicy = BacklogPolicy.FailFast;
+    }
+
+    /// <summary>The application's multiplexer (not owned: left open on dispose).</summary>
+    public RedisConnections(IConnectionMultiplexer multiplexer, ILoggerFactory loggerFactory)
+        : this(loggerFactory, multiplexer.Configuration)
+    {
+        Attach(multiplexer);
+    }
+
+    private RedisConnections(ILoggerFactory loggerFactory, string endpoint)
     {
         _logger = loggerFactory.CreateLogger("Parley.Redis");
-        _commands = new RespConnection(options, loggerFactory.CreateLogger<RespConnection>());
-        _subscriber = new RespSubscriber(options, OnMessage, loggerFactory.CreateLogger<RespSubscriber>());
-        Endpoint = options.ToString();
-        _commands.Connected += () => RedisLog.Connected(_logger, "command", Endpoint);
-        _subscriber.Connected += () => RedisLog.Connected(_logger, "subscriber", Endpoint);
-        _commands.Disconnected += e => RedisLog.Disconnected(_logger, "command", Endpoint, e);
-        _subscriber.Disconnected += e => RedisLog.Disconnected(_logger, "subscriber", Endpoint, e);
+        Endpoint = endpoint;
         _onPublished = OnPublished;
     }
 
     public string Endpoint { get; }
 
-    public RespConnection Commands => _commands;
-
-    public RespSubscriber Subscriber => _subscriber;
-
     public ILogger Logger => _logger;
 
-    /// <summary>
-    /// Starts both connections. When Redis is not reachable yet each keeps trying in the background (logged by
-    /// Parley.Resp); the subscriber restores whatever was subscribed meanwhile on its first connect.
-    /// </summary>
-    public Task StartAsync() => Task.WhenAll(_commands.StartConnecting(), _subscriber.StartConnecting());
+    /// <summary>The multiplexer once made (null before the first connection attempt ends).</summary>
+    public IConnectionMultiplexer? Multiplexer => _current;
+
+    /// <summary>At least one command connection is up.</summary>
+    public bool IsConnected => _current is { IsConnected: true };
 
     /// <summary>
-    /// Both connections are up (the subscriber with its subscriptions restored) and every adapter started so far
-    /// has had its subscriptions confirmed: a broadcast published now reaches every subscribed node.
+    /// Connected, every subscription confirmed on a live subscriber connection, and every adapter started so far has
+    /// ended its start-up: a broadcast published now reaches every subscribed node.
     /// </summary>
-    public bool IsReady => _commands.IsConnected && _subscriber.IsConnected && Volatile.Read(ref _initializing) == 0;
+    public bool IsReady => IsConnected && SubscriptionsConnected && Volatile.Read(ref _initializing) == 0;
+
+    /// <summary>Every subscription is confirmed on a live subscriber connection.</summary>
+    public bool SubscriptionsConnected
+    {
+        get
+        {
+            var subscriber = _subscriber;
+            if (subscriber is null)
+            {
+                return false;
+            }
+            foreach (var channel in _subscriptions.Keys)
+            {
+                if (!subscriber.IsConnected(channel))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Makes the multiplexer once (not waiting for Redis: StackExchange.Redis keeps trying in the background);
+    /// later calls return the same task.
+    /// </summary>
+    public Task StartAsync()
+    {
+        if (_configuration is not null && Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            _ = ConnectAsync(_configuration);
+        }
+        return _multiplexer.Task;
+    }
+
+    private async Task ConnectAsync(ConfigurationOptions configuration)
+    {
+        try
+        {
+            Attach(await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            // Only a configuration StackExchange.Redis cannot use at all gets here (AbortOnConnectFail is off).
+            RedisLog.Disconnected(_logger, "command", Endpoint, e);
+            _multiplexer.TrySetException(e);
+        }
+    }
+
+    private void Attach(IConnectionMultiplexer multiplexer)
+    {
+        multiplexer.ConnectionFailed += OnConnectionFailed;
+        multiplexer.ConnectionRestored += OnConnectionRestored;
+        _subscriber = multiplexer.GetSubscriber();
+        _current = multiplexer;
+        _multiplexer.TrySetResult(multiplexer);
+        if (_configuration is not null && Volatile.Read(ref _disposed) == 1)
+        {
+            // Disposed while connecting: close what is ours.
+            _ = DisposeMultiplexerAsync(multiplexer);
+        }
+    }
+
+    private static string Kind(ConnectionType type) => type == ConnectionType.Subscription ? "subscriber" : "command";
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        RedisLog.Disconnected(_logger, Kind(e.ConnectionType) + " (" + e.EndPoint + ")", Endpoint, e.Exception ?? new RedisConnectionException(e.FailureType, CommandFlags.None, e.FailureType.ToString()));
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        RedisLog.Connected(_logger, Kind(e.ConnectionType) + " (" + e.EndPoint + ")", Endpoint);
 
     /// <summary>Completes once <see cref="IsReady"/> holds (now or after an outage); fails once the connections are disposed.</summary>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
@@ -78,11 +166,18 @@ internal sealed class RedisConnections : IAsyncDisposable
     }
 
     /// <summary>
-    /// Completes once both connections have come up (each waits for its Connected, no polling); an adapter's start-up
-    /// waits for this after subscribing.
+    /// Completes once a command connection is up and every subscription is confirmed. StackExchange.Redis raises no
+    /// event when it has restored a subscription, so this polls (every 50 ms, start-up and recovery only).
     /// </summary>
-    public Task WaitUntilConnectedAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_commands.WaitForConnectedAsync(cancellationToken), _subscriber.WaitForConnectedAsync(cancellationToken));
+    public async Task WaitUntilConnectedAsync(CancellationToken cancellationToken)
+    {
+        await _multiplexer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (!(IsConnected && SubscriptionsConnected))
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+            await Task.Delay(s_poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>An adapter is making its first subscriptions: not ready until <see cref="EndInit"/>.</summary>
     public void BeginInit()
@@ -108,94 +203,79 @@ internal sealed class RedisConnections : IAsyncDisposable
         }
     }
 
-    // ---- subscriptions, routed by exact channel (SUBSCRIBE / SSUBSCRIBE) or by pattern (PSUBSCRIBE) ----
+    // ---- subscriptions: SUBSCRIBE (literal), PSUBSCRIBE (pattern), SSUBSCRIBE (sharded) ----
 
-    public Task SubscribeAsync(string channel, RespMessageHandler handler)
+    /// <summary>
+    /// Subscribes <paramref name="channel"/>. Fire and forget: StackExchange.Redis keeps the subscription and makes it
+    /// (again) whenever a subscriber connection comes up, so this never fails while Redis is down;
+    /// <see cref="IsReady"/> tells when Redis has confirmed it.
+    /// </summary>
+    public async Task SubscribeAsync(RedisChannel channel, RedisMessageHandler handler)
     {
-        _channels[channel] = handler;
-        return Quietly(_subscriber.SubscribeAsync(channel), channel);
+        await StartAsync().ConfigureAwait(false);
+        var queue = await _subscriber!.SubscribeAsync(channel, CommandFlags.FireAndForget).ConfigureAwait(false);
+        if (_subscriptions.TryGetValue(channel, out var previous) && previous != queue)
+        {
+            // Subscribed twice (a room re-created before its unsubscribe ran): one reader per channel.
+            _subscriptions[channel] = queue;
+            await previous.UnsubscribeAsync(CommandFlags.FireAndForget).ConfigureAwait(false);
+        }
+        _subscriptions[channel] = queue;
+        _ = ReadAsync(queue, handler);
     }
 
-    public Task PSubscribeAsync(string pattern, RespMessageHandler handler)
+    public async Task UnsubscribeAsync(RedisChannel channel)
     {
-        _patterns[pattern] = handler;
-        return Quietly(_subscriber.PSubscribeAsync(pattern), pattern);
+        if (_subscriptions.TryRemove(channel, out var queue))
+        {
+            await queue.UnsubscribeAsync(CommandFlags.FireAndForget).ConfigureAwait(false);
+        }
     }
 
-    public Task SSubscribeAsync(string channel, RespMessageHandler handler)
-    {
-        _channels[channel] = handler;
-        return Quietly(_subscriber.SSubscribeAsync(channel), channel);
-    }
-
-    public Task UnsubscribeAsync(string channel)
-    {
-        _channels.TryRemove(channel, out _);
-        return Quietly(_subscriber.UnsubscribeAsync(channel), channel);
-    }
-
-    public Task PUnsubscribeAsync(string pattern)
-    {
-        _patterns.TryRemove(pattern, out _);
-        return Quietly(_subscriber.PUnsubscribeAsync(pattern), pattern);
-    }
-
-    public Task SUnsubscribeAsync(string channel)
-    {
-        _channels.TryRemove(channel, out _);
-        return Quietly(_subscriber.SUnsubscribeAsync(channel), channel);
-    }
-
-    /// <summary>A (un)subscribe that fails because Redis is down is remembered by the subscriber and made on reconnect.</summary>
-    private async Task Quietly(Task task, string channel)
+    /// <summary>One reader per channel, so its messages reach the inbox in the order Redis sent them.</summary>
+    private async Task ReadAsync(ChannelMessageQueue queue, RedisMessageHandler handler)
     {
         try
         {
-            await task.ConfigureAwait(false);
+            await foreach (var item in queue.ConfigureAwait(false))
+            {
+                var message = new RedisMessage((string)item.Channel!, (ReadOnlyMemory<byte>)item.Message);
+                try
+                {
+                    handler(in message);
+                }
+                catch (Exception e)
+                {
+                    RedisLog.HandlerFailed(_logger, message.Channel, e);
+                }
+            }
         }
-        catch (RespException e) when (_pendingSubscriptions.Tick(out var count))
+        catch (Exception e) when (e is ChannelClosedException or OperationCanceledException)
         {
-            RedisLog.SubscribePending(_logger, channel, count, e);
-        }
-        catch (RespException)
-        {
-            // Counted in the next line of the throttle above.
-        }
-    }
-
-    private void OnMessage(in RespMessage message)
-    {
-        var handlers = message.Kind == RespMessageKind.PatternMessage ? _patterns : _channels;
-        var key = message.Kind == RespMessageKind.PatternMessage ? message.Pattern! : message.Channel;
-        if (!handlers.TryGetValue(key, out var handler))
-        {
-            return;
-        }
-        try
-        {
-            handler(in message);
-        }
-        catch (Exception e)
-        {
-            RedisLog.HandlerFailed(_logger, message.Channel, e);
+            // Unsubscribed or shut down.
         }
     }
 
     // ---- publishing: fire and forget, failures logged ----
 
     /// <summary>
-    /// PUBLISH without waiting: the command is pipelined; a failure (Redis down, queue full) is logged, not thrown,
-    /// and reported to <paramref name="onFailed"/> (a request then stops waiting for answers that cannot come).
+    /// PUBLISH (SPUBLISH for a sharded channel) without waiting; a failure (Redis down, fails fast) is logged, not
+    /// thrown, and reported to <paramref name="onFailed"/> (a request then stops waiting for answers that cannot come).
     /// </summary>
-    public void Publish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) =>
-        Observe(_commands.ExecuteAsync("PUBLISH", channel, message), channel, onFailed);
-
-    /// <summary>SPUBLISH without waiting, as <see cref="Publish"/>.</summary>
-    public void SPublish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) =>
-        Observe(_commands.ExecuteAsync("SPUBLISH", channel, message), channel, onFailed);
-
-    private void Observe(Task<RespValue> task, string channel, Action? onFailed)
+    public void Publish(RedisChannel channel, ReadOnlyMemory<byte> message, Action? onFailed = null)
     {
+        Task<long> task;
+        var subscriber = _subscriber;
+        try
+        {
+            task = subscriber is null
+                ? Task.FromException<long>(new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet"))
+                : subscriber.PublishAsync(channel, message);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException<long>(e);
+        }
         if (task.IsCompletedSuccessfully)
         {
             return;
@@ -205,24 +285,81 @@ internal sealed class RedisConnections : IAsyncDisposable
         task.ContinueWith(_onPublished, state, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void OnPublished(Task<RespValue> task, object? state)
+    private void OnPublished(Task<long> task, object? state)
     {
         if (!task.IsFaulted)
         {
             return;
         }
-        var (channel, onFailed) = state is string c ? (c, null) : ((string, Action?))state!;
+        var (channel, onFailed) = state is RedisChannel c ? (c, null) : ((RedisChannel, Action?))state!;
         onFailed?.Invoke();
         if (_publishFailures.Tick(out var failed))
         {
-            RedisLog.PublishFailed(_logger, channel, Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
+            RedisLog.PublishFailed(_logger, channel.ToString(), Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
         }
     }
 
+    // ---- server count ----
+
+    /// <summary>
+    /// Subscribers of <paramref name="channel"/> across the deployment, as upstream counts them: <c>PUBSUB NUMSUB</c>
+    /// (classic) or <c>PUBSUB SHARDNUMSUB</c> (sharded, primaries only) on every connected server, summed. One server
+    /// outside a cluster; on a Redis Cluster each node counts its own subscribers.
+    /// </summary>
+    public async Task<long> CountSubscribersAsync(string channel, bool sharded)
+    {
+        var multiplexer = _current ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet");
+        var counts = new List<Task<RedisResult>>();
+        foreach (var server in multiplexer.GetServers())
+        {
+            if (server.IsConnected && !(sharded && server.IsReplica) && server.ServerType != ServerType.Sentinel)
+            {
+                counts.Add(server.ExecuteAsync("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel));
+            }
+        }
+        long total = 0;
+        foreach (var result in await Task.WhenAll(counts).ConfigureAwait(false))
+        {
+            // [channel, count] (a map under RESP3, read the same way).
+            if (result.Length >= 2)
+            {
+                total += (long)result[1];
+            }
+        }
+        return total;
+    }
+
+    /// <summary>The channels and patterns subscribed now (tests).</summary>
+    public IEnumerable<string> Channels => _subscriptions.Keys.Select(static c => c.ToString());
+
+    /// <summary>Outstanding commands on every connection (tests: the queue stays bounded while Redis is down).</summary>
+    public long Outstanding => _current?.GetCounters().TotalOutstanding ?? 0;
+
     public async ValueTask DisposeAsync()
     {
-        // Disposing a client also ends its first-connection loop.
-        await _subscriber.DisposeAsync().ConfigureAwait(false);
-        await _commands.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        foreach (var channel in _subscriptions.Keys)
+        {
+            await UnsubscribeAsync(channel).ConfigureAwait(false);
+        }
+        if (_current is { } multiplexer)
+        {
+            multiplexer.ConnectionFailed -= OnConnectionFailed;
+            multiplexer.ConnectionRestored -= OnConnectionRestored;
+            if (_configuration is not null)
+            {
+                await DisposeMultiplexerAsync(multiplexer).ConfigureAwait(false);
+            }
+        }
+        _multiplexer.TrySetException(new ObjectDisposedException(nameof(RedisConnections)));
+    }
+
+    private static async Task DisposeMultiplexerAsync(IConnectionMultiplexer multiplexer)
+    {
+        await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+        await multiplexer.DisposeAsync().ConfigureAwait(false);
     }
 }

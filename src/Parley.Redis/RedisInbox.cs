@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Parley.Resp;
+using StackExchange.Redis;
 
 namespace Parley.Redis;
 
@@ -37,7 +37,7 @@ internal sealed class RedisInbox : IAsyncDisposable
     }
 
     /// <summary>Queues a subscriber message for <paramref name="handler"/>: the payload is the message's own array, safe to keep.</summary>
-    public void Post(RespMessageHandler handler, in RespMessage message) => Post(new Work(handler, message, null));
+    public void Post(RedisMessageHandler handler, in RedisMessage message) => Post(new Work(handler, message, null));
 
     /// <summary>Queues other work in the same order (used for server-side events in their own inbox).</summary>
     public void Post(Action action) => Post(new Work(null, default, action));
@@ -87,5 +87,5 @@ internal sealed class RedisInbox : IAsyncDisposable
         await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private readonly record struct Work(RespMessageHandler? Handler, RespMessage Message, Action? Action);
+    private readonly record struct Work(RedisMessageHandler? Handler, RedisMessage Message, Action? Action);
 }

@@ -5,7 +5,8 @@ namespace Parley.Redis;
 /// <summary>The Redis adapter's log messages; event ids 5000–5099.</summary>
 internal static partial class RedisLog
 {
-    // 5000, ConnectFailed - removed: Parley.Resp logs first-connection attempts (3002) since StartConnecting.
+    // 5000, ConnectFailed - removed: Parley.Resp logged first-connection attempts (3002) since StartConnecting.
+    // 5004, SubscribePending - removed: StackExchange.Redis makes subscriptions whenever a subscriber connection comes up.
 
     [LoggerMessage(5001, LogLevel.Information, "Redis adapter connected ({Kind} connection to {Endpoint})")]
     public static partial void Connected(ILogger logger, string kind, string endpoint);
@@ -15,9 +16,6 @@ internal static partial class RedisLog
 
     [LoggerMessage(5003, LogLevel.Error, "Redis adapter could not publish to {Channel} on {Endpoint} ({Failed} failed publish(es) since the last report); the message reached local sockets only")]
     public static partial void PublishFailed(ILogger logger, string channel, string endpoint, long failed, Exception exception);
-
-    [LoggerMessage(5004, LogLevel.Warning, "Redis adapter subscription to {Channel} is not active yet ({Count} subscription(s) since the last report); they are made when Redis is back")]
-    public static partial void SubscribePending(ILogger logger, string channel, long count, Exception exception);
 
     [LoggerMessage(5005, LogLevel.Warning, "Redis adapter ignored a malformed message on {Channel}")]
     public static partial void MalformedMessage(ILogger logger, string channel, Exception exception);

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Hosting;
 using Parley.Redis;
-using Parley.Resp;
+using Parley.Internal;
+using StackExchange.Redis;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,23 +14,44 @@ public static class RedisParleyBuilderExtensions
 {
     /// <summary>
     /// Every namespace gets a Redis adapter compatible with <c>@socket.io/redis-adapter</c> 8.x: classic by default,
-    /// sharded with <c>o.Sharded = true</c>. <paramref name="connectionString"/> is <c>redis://[user:pass@]host[:port][/db]</c>
-    /// or <c>rediss://</c>.
+    /// sharded with <c>o.Sharded = true</c>. <paramref name="connectionString"/> is a URL,
+    /// <c>redis://[[user]:password@]host[:port][,host[:port]…][/db]</c> or <c>rediss://</c> (several hosts: a Redis
+    /// Cluster's seed list), or a StackExchange.Redis configuration string (<c>serviceName=…</c> for Sentinel).
     /// </summary>
     public static IParleyBuilder AddRedis(this IParleyBuilder builder, string connectionString, Action<RedisAdapterOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var connection = RespConnectionOptions.Parse(connectionString);
-        builder.Services.AddOptions<RedisAdapterOptions>().Configure(o =>
+        var configuration = RedisConfiguration.Parse(connectionString);
+        return builder.AddRedisCore(o =>
         {
-            o.Connection = connection;
+            o.Configuration = configuration;
             configure?.Invoke(o);
         });
+    }
+
+    /// <summary>
+    /// The Redis adapter on the application's own <see cref="IConnectionMultiplexer"/> (registered in DI, as for
+    /// IDistributedCache or SignalR's backplane). Parley leaves it open on shutdown. For the fail-fast behaviour of
+    /// src/Parley.Redis/README.md, make it with <c>AbortOnConnectFail = false</c> and <c>BacklogPolicy.FailFast</c>.
+    /// </summary>
+    public static IParleyBuilder AddRedis(this IParleyBuilder builder, Action<RedisAdapterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddRedisCore(o => configure?.Invoke(o));
+    }
+
+    private static IParleyBuilder AddRedisCore(this IParleyBuilder builder, Action<RedisAdapterOptions> configure)
+    {
+        builder.Services.AddOptions<RedisAdapterOptions>().Configure(configure);
         builder.Services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
             options.Validate();
-            return new RedisConnections(options.Connection, sp.GetRequiredService<ILoggerFactory>());
+            var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
+            return options.Configuration is { } configuration
+                ? new RedisConnections(configuration, loggerFactory)
+                : new RedisConnections(sp.GetService<IConnectionMultiplexer>()
+                    ?? throw new InvalidOperationException("AddRedis() without a connection string needs an IConnectionMultiplexer in DI"), loggerFactory);
         });
         builder.Services.TryAddSingleton(sp => new RedisAdapterStatus(sp.GetRequiredService<RedisConnections>()));
         builder.Services.Replace(ServiceDescriptor.Singleton(sp =>

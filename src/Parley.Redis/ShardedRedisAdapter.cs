@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.Resp;
+using StackExchange.Redis;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -31,7 +31,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
 
     private readonly string _channel;
     private readonly string _responseChannel;
-    private readonly RespMessageHandler _onMessage;
+    private readonly RedisMessageHandler _onMessage;
     // Room channels this node is subscribed to; changed only under _roomSync (see Reconcile).
     private readonly HashSet<string> _roomChannels = new(StringComparer.Ordinal);
     private readonly Lock _roomSync = new();
@@ -47,25 +47,25 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     private protected override async Task SubscribeAsync()
     {
         RedisLog.AdapterStarted(Logger, Uid, Namespace.Name, "sharded " + Options.SubscriptionMode);
-        await Connections.SSubscribeAsync(_channel, _onMessage).ConfigureAwait(false);
-        await Connections.SSubscribeAsync(_responseChannel, _onMessage).ConfigureAwait(false);
+        await Connections.SubscribeAsync(RedisChannel.Sharded(_channel), _onMessage).ConfigureAwait(false);
+        await Connections.SubscribeAsync(RedisChannel.Sharded(_responseChannel), _onMessage).ConfigureAwait(false);
     }
 
     private protected override Task UnsubscribeAsync()
     {
-        var channels = new List<Task> { Connections.SUnsubscribeAsync(_channel), Connections.SUnsubscribeAsync(_responseChannel) };
+        var channels = new List<Task> { Connections.UnsubscribeAsync(RedisChannel.Sharded(_channel)), Connections.UnsubscribeAsync(RedisChannel.Sharded(_responseChannel)) };
         lock (_roomSync)
         {
             foreach (var channel in _roomChannels)
             {
-                channels.Add(Connections.SUnsubscribeAsync(channel));
+                channels.Add(Connections.UnsubscribeAsync(RedisChannel.Sharded(channel)));
             }
             _roomChannels.Clear();
         }
         return Task.WhenAll(channels);
     }
 
-    private protected override Task<long> CountSubscribersAsync() => Connections.Commands.PubSubShardNumSubAsync(_channel);
+    private protected override Task<long> CountSubscribersAsync() => Connections.CountSubscribersAsync(_channel, sharded: true);
 
     // ---- dynamic room channels (sharded-adapter.ts constructor, create-room / delete-room) ----
 
@@ -101,12 +101,12 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
             if (wanted)
             {
                 _roomChannels.Add(channel);
-                _ = Connections.SSubscribeAsync(channel, _onMessage);
+                _ = Connections.SubscribeAsync(RedisChannel.Sharded(channel), _onMessage);
             }
             else
             {
                 _roomChannels.Remove(channel);
-                _ = Connections.SUnsubscribeAsync(channel);
+                _ = Connections.UnsubscribeAsync(RedisChannel.Sharded(channel));
             }
         }
     }
@@ -150,7 +150,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         }, type is Broadcast or BroadcastAck or FetchSocketsResponse or ServerSideEmit or ServerSideEmitResponse ? attachments : [], msgpack: false);
 
     /// <summary>SPUBLISH without waiting; a request passes <paramref name="onFailed"/> to stop waiting when the publish fails.</summary>
-    private void Publish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) => Connections.SPublish(channel, message, onFailed);
+    private void Publish(string channel, ReadOnlyMemory<byte> message, Action? onFailed = null) => Connections.Publish(RedisChannel.Sharded(channel), message, onFailed);
 
     /// <summary>Responses go to the requester's own channel <c>p#nsp#requesterUid#</c> (<c>doPublishResponse</c>).</summary>
     private void PublishResponse(string requesterUid, ReadOnlyMemory<byte> message) => Publish(_channel + requesterUid + "#", message);
@@ -325,7 +325,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     // ---- receiving ----
 
     /// <summary><c>onRawMessage</c>: JSON or msgpack by the first byte; our own channel carries responses.</summary>
-    private void OnRawMessage(in RespMessage message)
+    private void OnRawMessage(in RedisMessage message)
     {
         JsonElement root;
         IReadOnlyList<ReadOnlyMemory<byte>> attachments;

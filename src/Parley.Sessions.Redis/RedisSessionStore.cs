@@ -1,8 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Parley.Resp;
+using Parley.Internal;
+using StackExchange.Redis;
 
 namespace Parley.Sessions.Redis;
 
@@ -18,44 +19,62 @@ namespace Parley.Sessions.Redis;
 /// ttl = ceil((cookie.expires − now) / 1 s), or <see cref="RedisSessionStoreOptions.Ttl"/> without an expiry.
 /// The key's existence and TTL are authoritative, as in connect-redis.
 /// </summary>
-public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
+public sealed class RedisSessionStore : SessionStore, IAsyncDisposable
 {
     private readonly RedisSessionStoreOptions _options;
-    private readonly RespConnection _redis;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    private readonly IConnectionMultiplexer? _shared;
+    private readonly Lazy<Task<IConnectionMultiplexer>> _redis;
 
-    /// <summary>Creates the store; it connects on first use and reconnects in the background after that.</summary>
-    public RedisSessionStore(IOptions<RedisSessionStoreOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Creates the store; it connects on first use and StackExchange.Redis reconnects in the background after that.
+    /// With neither <see cref="RedisSessionStoreOptions.Url"/> nor <see cref="RedisSessionStoreOptions.Configuration"/>
+    /// set, it uses <paramref name="multiplexer"/> (the application's, from DI) when there is one, and leaves it open.
+    /// </summary>
+    public RedisSessionStore(IOptions<RedisSessionStoreOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IConnectionMultiplexer? multiplexer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _time = timeProvider ?? TimeProvider.System;
-        loggerFactory ??= NullLoggerFactory.Instance;
-        _logger = loggerFactory.CreateLogger<RedisSessionStore>();
-        _redis = new RespConnection(RespConnectionOptions.Parse(_options.Url), loggerFactory.CreateLogger<RespConnection>(), _time);
+        var configuration = _options.Configuration ?? (_options.Url is { } url || multiplexer is null
+            ? RedisConfiguration.Parse(_options.Url ?? RedisSessionStoreOptions.DefaultUrl)
+            : null);
+        if (configuration is null)
+        {
+            _shared = multiplexer;
+            _redis = new(Task.FromResult(multiplexer!));
+        }
+        else
+        {
+            configuration = configuration.Clone();
+            // express-session goes on without a session while the store fails: fail at once, queue nothing.
+            configuration.AbortOnConnectFail = false;
+            configuration.BacklogPolicy = BacklogPolicy.FailFast;
+            var writer = loggerFactory is null ? null : new LoggerTextWriter(loggerFactory.CreateLogger<RedisSessionStore>());
+            _redis = new(async () => await ConnectionMultiplexer.ConnectAsync(configuration, writer).ConfigureAwait(false));
+        }
     }
 
     /// <summary>False while Redis is unreachable: requests then go on without a session, as express-session does.</summary>
-    public override bool IsReady => !_redis.HasConnected || _redis.IsConnected;
+    public override bool IsReady => !_redis.IsValueCreated || !_redis.Value.IsCompleted || _redis.Value is { IsCompletedSuccessfully: true, Result.IsConnected: true };
 
     /// <inheritdoc />
     public override bool CanEnumerate => true;
 
-    private string Key(string sessionId) => _options.Prefix + sessionId;
+    private RedisKey Key(string sessionId) => _options.Prefix + sessionId;
 
-    private async ValueTask<RespConnection> RedisAsync(CancellationToken cancellationToken)
+    private async ValueTask<IDatabase> RedisAsync(CancellationToken cancellationToken)
     {
-        await _redis.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-        return _redis;
+        var multiplexer = await _redis.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return multiplexer.GetDatabase();
     }
 
     /// <inheritdoc />
     public override async ValueTask<string?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var redis = await RedisAsync(cancellationToken).ConfigureAwait(false);
-        var bytes = await redis.GetAsync(Key(sessionId)).ConfigureAwait(false);
-        return bytes is null ? null : Encoding.UTF8.GetString(bytes);
+        var value = await redis.StringGetAsync(Key(sessionId)).ConfigureAwait(false);
+        return value.IsNull ? null : Encoding.UTF8.GetString((byte[])value!);
     }
 
     /// <inheritdoc />
@@ -65,16 +84,17 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
         var key = Key(sessionId);
         if (_options.DisableTtl)
         {
-            await redis.ExecuteAsync("SET", key, Encoding.UTF8.GetBytes(record.Json)).ConfigureAwait(false);
+            await redis.StringSetAsync(key, Encoding.UTF8.GetBytes(record.Json)).ConfigureAwait(false);
             return;
         }
         var ttl = TtlSeconds(record);
         if (ttl <= 0)
         {
-            await redis.DelAsync(key).ConfigureAwait(false);
+            await redis.KeyDeleteAsync(key).ConfigureAwait(false);
             return;
         }
-        await redis.ExecuteAsync("SET", key, Encoding.UTF8.GetBytes(record.Json), "EX", ttl).ConfigureAwait(false);
+        // SET key value EX ttl, as connect-redis.
+        await redis.StringSetAsync(key, Encoding.UTF8.GetBytes(record.Json), TimeSpan.FromSeconds(ttl)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -85,22 +105,21 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
             return;
         }
         var redis = await RedisAsync(cancellationToken).ConfigureAwait(false);
-        await redis.ExecuteAsync("EXPIRE", Key(sessionId), TtlSeconds(record)).ConfigureAwait(false);
+        await redis.KeyExpireAsync(Key(sessionId), TimeSpan.FromSeconds(TtlSeconds(record))).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public override async ValueTask DestroyAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var redis = await RedisAsync(cancellationToken).ConfigureAwait(false);
-        await redis.DelAsync(Key(sessionId)).ConfigureAwait(false);
+        await redis.KeyDeleteAsync(Key(sessionId)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public override async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
-        var redis = await RedisAsync(cancellationToken).ConfigureAwait(false);
         long count = 0;
-        await foreach (var _ in redis.ScanAllAsync(_options.Prefix + "*").WithCancellation(cancellationToken).ConfigureAwait(false))
+        await foreach (var _ in KeysAsync(cancellationToken).ConfigureAwait(false))
         {
             count++;
         }
@@ -111,14 +130,31 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
     public override async ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         var redis = await RedisAsync(cancellationToken).ConfigureAwait(false);
-        var keys = new List<string>();
-        await foreach (var key in redis.ScanAllAsync(_options.Prefix + "*").WithCancellation(cancellationToken).ConfigureAwait(false))
+        await foreach (var key in KeysAsync(cancellationToken).ConfigureAwait(false))
         {
-            keys.Add(key);
+            // One key per DEL: on a Redis Cluster the keys live in different slots.
+            await redis.KeyDeleteAsync(key).ConfigureAwait(false);
         }
-        if (keys.Count > 0)
+    }
+
+    /// <summary>
+    /// SCAN with the prefix on every connected primary (one server outside a cluster; every shard of a cluster). A
+    /// node StackExchange.Redis has not reached has no known role, and may be a replica: it is skipped.
+    /// </summary>
+    private async IAsyncEnumerable<RedisKey> KeysAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var multiplexer = await _redis.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var database = multiplexer.GetDatabase().Database;
+        foreach (var server in multiplexer.GetServers())
         {
-            await redis.DelAsync([.. keys]).ConfigureAwait(false);
+            if (!server.IsConnected || server.IsReplica || server.ServerType == ServerType.Sentinel)
+            {
+                continue;
+            }
+            await foreach (var key in server.KeysAsync(database, _options.Prefix + "*").WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                yield return key;
+            }
         }
     }
 
@@ -131,6 +167,9 @@ public sealed partial class RedisSessionStore : SessionStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await _redis.DisposeAsync().ConfigureAwait(false);
+        if (_shared is null && _redis.IsValueCreated && _redis.Value.IsCompletedSuccessfully)
+        {
+            await _redis.Value.Result.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

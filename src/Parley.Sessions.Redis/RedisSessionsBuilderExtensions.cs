@@ -14,7 +14,13 @@ public static class RedisSessionsBuilderExtensions
         return builder.AddStore<RedisSessionStore>();
     }
 
-    /// <summary>Keeps sessions in the Redis at <paramref name="url"/>.</summary>
+    /// <summary>
+    /// Keeps sessions in the application's <c>IConnectionMultiplexer</c> (registered in DI, shared with the Redis
+    /// adapter or IDistributedCache).
+    /// </summary>
+    public static ParleySessionsBuilder AddRedisStore(this ParleySessionsBuilder builder) => builder.AddRedisStore(_ => { });
+
+    /// <summary>Keeps sessions in the Redis at <paramref name="url"/> (a URL or a StackExchange.Redis configuration string).</summary>
     public static ParleySessionsBuilder AddRedisStore(this ParleySessionsBuilder builder, string url) =>
         builder.AddRedisStore(o => o.Url = url);
 }

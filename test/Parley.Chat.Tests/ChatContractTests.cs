@@ -370,3 +370,28 @@ public sealed class RedisClusterChatContractTests : ChatContractTests
         }
     }
 }
+
+[CollectionDefinition(Name)]
+public sealed class RedisClusterCollection : ICollectionFixture<RedisCluster>
+{
+    public const string Name = "redis-cluster";
+}
+
+/// <summary>
+/// The contract on three nodes of the chat on a real Redis Cluster (3 primaries, 3 replicas), given its seed list,
+/// with the sharded adapter: sessions and room histories hash to slots on every primary (a MOVED never reaches a
+/// user), and rooms' channels live on different shards. The cluster is shared by the collection and emptied
+/// (FLUSHALL on each primary) before each test.
+/// </summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterShardedChatContractTests(RedisCluster cluster) : ChatContractTests
+{
+    protected override async Task<ChatHost[]> StartNodesAsync()
+    {
+        foreach (var primary in await cluster.PrimariesAsync())
+        {
+            await primary.CliAsync("FLUSHALL");
+        }
+        return await ChatHost.StartClusterAsync(cluster.Url, 3, "--redis-adapter", "sharded");
+    }
+}

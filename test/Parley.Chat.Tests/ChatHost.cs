@@ -42,12 +42,12 @@ public sealed class ChatHost : IAsyncDisposable
     /// <paramref name="redisUrl"/>; returns once every node's adapter sees the others (so a broadcast or a presence
     /// query made right away reaches all of them).
     /// </summary>
-    public static async Task<ChatHost[]> StartClusterAsync(string redisUrl, int count)
+    public static async Task<ChatHost[]> StartClusterAsync(string redisUrl, int count, params string[] extraArgs)
     {
         var nodes = new ChatHost[count];
         for (var i = 0; i < count; i++)
         {
-            nodes[i] = await StartAsync("--redis", redisUrl);
+            nodes[i] = await StartAsync(["--redis", redisUrl, .. extraArgs]);
         }
         foreach (var node in nodes)
         {

@@ -187,8 +187,8 @@ public static class Wait
     /// Sharded dynamic mode subscribes a room's channel asynchronously on join: waits until <paramref name="nodes"/>
     /// nodes are subscribed to it (<c>PUBSUB SHARDNUMSUB</c>).
     /// </summary>
-    public static Task ForRoomChannelAsync(RedisServer redis, string room, int nodes, string nsp = "/", string prefix = "socket.io") =>
+    public static Task ForRoomChannelAsync(IRedisDeployment redis, string room, int nodes, string nsp = "/", string prefix = "socket.io") =>
         TestTimeouts.Eventually(
-            async () => (await redis.CliAsync("PUBSUB", "SHARDNUMSUB", prefix + "#" + nsp + "#" + room + "#")).EndsWith(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
+            async () => await redis.ShardSubscribersAsync(prefix + "#" + nsp + "#" + room + "#") == nodes,
             because: $"the channel of room {room} has {nodes} subscriber(s)");
 }

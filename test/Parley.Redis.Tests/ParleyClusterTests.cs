@@ -3,8 +3,11 @@ using Parley.Testing;
 
 namespace Parley.Redis.Tests;
 
-/// <summary>Two Parley nodes on one Redis, clients (socket.io-client) on each: every adapter feature across nodes.</summary>
-public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsyncLifetime
+/// <summary>
+/// Two Parley nodes on one Redis or on a Redis Cluster (3 primaries, 3 replicas: the sharded adapter's channels then
+/// live on different shards), clients (socket.io-client) on each: every adapter feature across nodes.
+/// </summary>
+public abstract class ParleyClusterTests(IRedisDeployment redis, bool sharded) : IAsyncLifetime
 {
     private ParleyNode _a = null!;
     private ParleyNode _b = null!;
@@ -210,7 +213,7 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
         }
         if (sharded)
         {
-            var subscribed = _b.Adapter.Connections.Subscriber.Subscriptions.ShardChannels;
+            var subscribed = _b.Adapter.Connections.Channels;
             Assert.All(rooms, room => Assert.Contains("socket.io#/#" + room + "#", subscribed));
             foreach (var room in rooms)
             {
@@ -221,9 +224,19 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
         {
             await _a.Io.To(room).EmitAsync("in", room).WithTimeout();
         }
+        // One server delivers in publish order; a Redis Cluster only per channel (these rooms hash to different slots).
+        var arrived = new List<string>();
         foreach (var room in rooms)
         {
-            Assert.Equal(room, (await _clients.ExpectNextAsync(b1.Handle, "in"))[0]!.GetValue<string>());
+            arrived.Add((await _clients.ExpectNextAsync(b1.Handle, "in"))[0]!.GetValue<string>());
+        }
+        if (redis is RedisCluster)
+        {
+            Assert.Equal(rooms.Order(StringComparer.Ordinal), arrived.Order(StringComparer.Ordinal));
+        }
+        else
+        {
+            Assert.Equal(rooms, arrived);
         }
     }
 
@@ -278,3 +291,15 @@ public abstract class ParleyClusterTests(RedisServer redis, bool sharded) : IAsy
 public sealed class ClassicParleyClusterTests(RedisServer redis) : ParleyClusterTests(redis, sharded: false), IClassFixture<RedisServer>;
 
 public sealed class ShardedParleyClusterTests(RedisServer redis) : ParleyClusterTests(redis, sharded: true), IClassFixture<RedisServer>;
+
+[CollectionDefinition(Name)]
+public sealed class RedisClusterCollection : ICollectionFixture<RedisCluster>
+{
+    public const string Name = "redis-cluster";
+}
+
+[Collection(RedisClusterCollection.Name)]
+public sealed class ClassicParleyOnRedisClusterTests(RedisCluster cluster) : ParleyClusterTests(cluster, sharded: false);
+
+[Collection(RedisClusterCollection.Name)]
+public sealed class ShardedParleyOnRedisClusterTests(RedisCluster cluster) : ParleyClusterTests(cluster, sharded: true);

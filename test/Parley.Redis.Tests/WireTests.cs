@@ -1,26 +1,38 @@
 using System.Text;
 using System.Threading.Channels;
 using Parley.MessagePack;
-using Parley.Resp;
 using Parley.Testing;
+using StackExchange.Redis;
 
 namespace Parley.Redis.Tests;
 
 /// <summary>What Parley publishes, read by a raw subscriber and compared with the bytes captured from Node (interop.md §5).</summary>
 public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
 {
-    private sealed class RawSubscriber : IAsyncDisposable
+    /// <summary>A plain StackExchange.Redis subscriber, every message in arrival order.</summary>
+    private sealed class RawSubscriber(int port) : IAsyncDisposable
     {
         private readonly Channel<(string Channel, byte[] Payload)> _messages = Channel.CreateUnbounded<(string, byte[])>();
+        private ConnectionMultiplexer? _redis;
 
-        public RawSubscriber(string url) =>
-            Subscriber = new RespSubscriber(RespConnectionOptions.Parse(url), (in RespMessage m) => _messages.Writer.TryWrite((m.Channel, m.Payload.ToArray())));
+        public async Task ConnectAsync() => _redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},protocol=resp2");
 
-        public RespSubscriber Subscriber { get; }
+        /// <summary>Subscribes and waits for Redis to confirm it.</summary>
+        public async Task SubscribeAsync(RedisChannel channel)
+        {
+            var queue = await _redis!.GetSubscriber().SubscribeAsync(channel);
+            queue.OnMessage(m => _messages.Writer.TryWrite(((string)m.Channel!, (byte[])m.Message!)));
+        }
 
         public async Task<(string Channel, byte[] Payload)> NextAsync() => await _messages.Reader.ReadAsync().AsTask().WithTimeout();
 
-        public ValueTask DisposeAsync() => Subscriber.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            if (_redis is not null)
+            {
+                await _redis.DisposeAsync();
+            }
+        }
     }
 
     private static string Hex(string ascii) => Convert.ToHexStringLower(Encoding.ASCII.GetBytes(ascii));
@@ -29,9 +41,9 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
     public async Task ClassicBroadcastBytesMatchNotepackCapture()
     {
         await using var node = await ParleyNode.StartAsync(redis.Url, sharded: false);
-        await using var raw = new RawSubscriber(redis.Url);
-        await raw.Subscriber.ConnectAsync().WithTimeout();
-        await raw.Subscriber.PSubscribeAsync("socket.io#/#*").WithTimeout();
+        await using var raw = new RawSubscriber(redis.Port);
+        await raw.ConnectAsync().WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Pattern("socket.io#/#*")).WithTimeout();
         var uid = node.Adapter.Uid;
         Assert.Matches("^[A-Za-z0-9_-]{6}$", uid);
 
@@ -67,9 +79,9 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
     public async Task ClassicRequestsAreJsonWithUpstreamKeyOrder()
     {
         await using var node = await ParleyNode.StartAsync(redis.Url, sharded: false);
-        await using var raw = new RawSubscriber(redis.Url);
-        await raw.Subscriber.ConnectAsync().WithTimeout();
-        await raw.Subscriber.SubscribeAsync("socket.io-request#/#").WithTimeout();
+        await using var raw = new RawSubscriber(redis.Port);
+        await raw.ConnectAsync().WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Literal("socket.io-request#/#")).WithTimeout();
         var uid = node.Adapter.Uid;
 
         await node.Io.ServerSideEmitAsync("ping", 1).WithTimeout();
@@ -86,10 +98,10 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
     public async Task ShardedBroadcastIsAClusterMessageOnTheRoomChannel()
     {
         await using var node = await ParleyNode.StartAsync(redis.Url, sharded: true);
-        await using var raw = new RawSubscriber(redis.Url);
-        await raw.Subscriber.ConnectAsync().WithTimeout();
-        await raw.Subscriber.SSubscribeAsync("socket.io#/#r1#").WithTimeout();
-        await raw.Subscriber.SSubscribeAsync("socket.io#/#").WithTimeout();
+        await using var raw = new RawSubscriber(redis.Port);
+        await raw.ConnectAsync().WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Sharded("socket.io#/#r1#")).WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Sharded("socket.io#/#")).WithTimeout();
         var uid = node.Adapter.Uid;
         Assert.Matches("^[0-9a-f]{16}$", uid);
 

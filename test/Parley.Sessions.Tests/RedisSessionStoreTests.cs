@@ -69,7 +69,7 @@ public sealed class RedisSessionStoreTests(RedisServer redis) : SessionStoreCont
 
         await server.KillAsync().WithTimeout();
         await TestTimeouts.Eventually(() => !store.IsReady);
-        await Assert.ThrowsAnyAsync<Parley.Resp.RespException>(async () => await store.GetAsync(id).AsTask().WithTimeout());
+        await Assert.ThrowsAnyAsync<StackExchange.Redis.RedisConnectionException>(async () => await store.GetAsync(id).AsTask().WithTimeout());
 
         await server.RestartAsync().WithTimeout();
         await TestTimeouts.Eventually(() => store.IsReady);

@@ -11,7 +11,7 @@ namespace Parley.Testing;
 /// or per test (<c>await using var redis = await RedisServer.StartAsync("--requirepass", "x")</c>). Started with no
 /// persistence; can be stopped, killed and restarted on the same port for fault tests.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
+public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeployment
 {
     private readonly string[] _extraArgs;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "parley-redis-" + Guid.NewGuid().ToString("N"));
@@ -35,6 +35,13 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 
     /// <summary><c>redis://127.0.0.1:port</c>.</summary>
     public string Url => $"redis://127.0.0.1:{Port}";
+
+    /// <summary>Started and not stopped or killed since (it may be paused).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <inheritdoc />
+    public async Task<long> ShardSubscribersAsync(string channel) =>
+        long.Parse((await CliAsync("PUBSUB", "SHARDNUMSUB", channel)).Split('\n')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Starts a server with extra options and waits until it answers.</summary>
     public static async Task<RedisServer> StartAsync(params string[] extraArgs)
