@@ -50,6 +50,8 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     public ILogger Logger => _logger;
 
+    internal RedisMetrics Metrics { get; init; } = RedisMetrics.Shared;
+
     /// <summary>
     /// Starts both connections. When Redis is not reachable yet each keeps trying in the background (logged by
     /// Parley.Resp); the subscriber restores whatever was subscribed meanwhile on its first connect.
@@ -165,6 +167,7 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     private void OnMessage(in RespMessage message)
     {
+        Metrics.Received(message.Payload.Length);
         var handlers = message.Kind == RespMessageKind.PatternMessage ? _patterns : _channels;
         var key = message.Kind == RespMessageKind.PatternMessage ? message.Pattern! : message.Channel;
         if (!handlers.TryGetValue(key, out var handler))
@@ -196,6 +199,7 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     private void Observe(Task<RespValue> task, string channel, Action? onFailed)
     {
+        Metrics.Published();
         if (task.IsCompletedSuccessfully)
         {
             return;
@@ -213,6 +217,7 @@ internal sealed class RedisConnections : IAsyncDisposable
         }
         var (channel, onFailed) = state is string c ? (c, null) : ((string, Action?))state!;
         onFailed?.Invoke();
+        Metrics.PublishFailed();
         if (_publishFailures.Tick(out var failed))
         {
             RedisLog.PublishFailed(_logger, channel, Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
@@ -222,6 +227,7 @@ internal sealed class RedisConnections : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Disposing a client also ends its first-connection loop.
+        Metrics.Forget(this);
         await _subscriber.DisposeAsync().ConfigureAwait(false);
         await _commands.DisposeAsync().ConfigureAwait(false);
     }

@@ -29,8 +29,13 @@ public static class RedisParleyBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
             options.Validate();
-            return new RedisConnections(options.Connection, sp.GetRequiredService<ILoggerFactory>());
+            var metrics = sp.GetRequiredService<RedisMetrics>();
+            var connections = new RedisConnections(options.Connection, sp.GetRequiredService<ILoggerFactory>()) { Metrics = metrics };
+            metrics.Observe(connections);
+            return connections;
         });
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<RedisMetrics>();
         builder.Services.TryAddSingleton(sp => new RedisAdapterStatus(sp.GetRequiredService<RedisConnections>()));
         builder.Services.Replace(ServiceDescriptor.Singleton(sp =>
         {

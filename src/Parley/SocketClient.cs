@@ -50,6 +50,7 @@ internal sealed class SocketClient
         if (_sockets.IsEmpty)
         {
             SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
+            _server.Metrics.ConnectRefused("timeout");
             Connection.Close();
         }
     }
@@ -117,6 +118,7 @@ internal sealed class SocketClient
             {
                 SocketLog.InvalidNamespace(_server.Logger, Connection.Id, name);
                 SendConnectError(name, "Invalid namespace", null);
+                _server.Metrics.ConnectRefused("invalid_namespace");
                 return;
             }
             var socket = await nsp.AuthorizeAsync(this, auth);
@@ -129,6 +131,7 @@ internal sealed class SocketClient
         {
             SocketLog.ConnectFailed(_server.Logger, Connection.Id, name, ex);
             SendConnectError(name, "server error", null);
+            _server.Metrics.ConnectRefused("server_error");
         }
         finally
         {

@@ -267,6 +267,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
             {
                 sockets[i].SendFrames(frames, isVolatile);
             }
+            Namespace.Server.Metrics.Broadcast(count);
             return count;
         }
         finally
@@ -297,6 +298,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 sockets[i].RegisterAck(ackId, onAck);
                 sockets[i].SendFrames(frames, options.Flags.Volatile);
             }
+            Namespace.Server.Metrics.Broadcast(count);
             if (AckTimeout(options.Flags) is { } timeout && count > 0)
             {
                 _ = DropAcksAfterAsync(sockets.AsSpan(0, count).ToArray(), ackId, timeout);
@@ -312,10 +314,15 @@ public abstract class ParleyAdapter : IAsyncDisposable
     private async Task DropAcksAfterAsync(ParleySocket[] sockets, long ackId, TimeSpan timeout)
     {
         await Task.Delay(timeout, Namespace.Server.Time);
+        var dropped = 0;
         foreach (var socket in sockets)
         {
-            socket.CancelAck(ackId);
+            if (socket.CancelAck(ackId))
+            {
+                dropped++;
+            }
         }
+        Namespace.Server.Metrics.AcksTimedOut(dropped);
     }
 
     /// <summary>Broadcasts to every node's matching sockets.</summary>
