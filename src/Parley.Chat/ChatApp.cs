@@ -20,6 +20,7 @@ internal static class ChatApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        Npgsql.NpgsqlDataSource? dataSource = null;
         var sessions = builder.Services.AddParleySessions(o =>
         {
             foreach (var secret in settings.Secrets)
@@ -39,7 +40,7 @@ internal static class ChatApp
         if (settings.SessionStore == "postgres")
         {
             // One data source for sessions and history.
-            var dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
+            dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
             builder.Services.AddSingleton(dataSource);
             sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
             builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource));
@@ -58,11 +59,13 @@ internal static class ChatApp
             builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
         }
         builder.Services.AddSingleton<ChatSockets>();
+        builder.AddChatOperations(settings, dataSource);
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseParleySessions();
         app.MapChatHttp();
+        app.MapChatOperations();
         app.MapParley("/socket.io", io => app.Services.GetRequiredService<ChatSockets>().Configure(io));
         return app;
     }

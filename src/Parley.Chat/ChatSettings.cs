@@ -12,6 +12,12 @@ internal sealed class ChatSettings
     /// <summary><c>--redis redis://host:port</c>: sessions, the Socket.IO adapter and history go to Redis.</summary>
     public string? Redis { get; set; }
 
+    /// <summary><c>--json-logs</c>: console logs as JSON lines (one object per entry), for log shippers.</summary>
+    public bool JsonLogs { get; set; }
+
+    /// <summary><c>--otlp http://collector:4317</c> (or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>): also push metrics over OTLP.</summary>
+    public string? Otlp { get; set; }
+
     /// <summary>
     /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|redis|postgres</c>, <c>--postgres</c> and
     /// <c>--redis</c> (which also makes Redis the default session store); the same
@@ -40,6 +46,12 @@ internal sealed class ChatSettings
                 case "--redis":
                     settings.Redis = Require(name, value);
                     break;
+                case "--json-logs":
+                    settings.JsonLogs = true;
+                    break;
+                case "--otlp":
+                    settings.Otlp = Require(name, value);
+                    break;
                 default:
                     remaining.Add(args[i]);
                     break;
@@ -52,6 +64,8 @@ internal sealed class ChatSettings
         }
         settings.Postgres ??= configuration["Parley:Postgres"];
         settings.Redis ??= configuration["Parley:Redis"];
+        settings.Otlp ??= configuration["Parley:Otlp"];
+        settings.JsonLogs |= string.Equals(configuration["Parley:JsonLogs"], "true", StringComparison.OrdinalIgnoreCase);
         // The command line wins over configuration; with neither, Redis (when given) holds the sessions too.
         if (store is null && configuration["Parley:SessionStore"] is { Length: > 0 } configured)
         {
@@ -81,7 +95,7 @@ internal sealed class ChatSettings
         {
             return (arg[..eq], arg[(eq + 1)..]);
         }
-        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis")
+        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis" or "--otlp")
         {
             return (arg, i + 1 < args.Length ? args[++i] : null);
         }
