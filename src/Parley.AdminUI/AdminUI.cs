@@ -48,7 +48,7 @@ public sealed partial class AdminUI : IAsyncDisposable
         _io = io;
         _options = options;
         _logger = io.Services?.GetService<ILoggerFactory>()?.CreateLogger("Parley.AdminUI") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        _serverId = options.ServerId ?? Environment.MachineName;
+        _serverId = options.ServerId ?? DefaultServerId();
         _time = io.Services?.GetService<TimeProvider>() ?? TimeProvider.System;
         // lib/index.ts detectSupportedFeatures: Socket.IO v4 supports all of them; read-only mode none of the actions.
         _features = options.ReadOnly
@@ -76,6 +76,19 @@ public sealed partial class AdminUI : IAsyncDisposable
             Instrument(nsp);
         }
         _statsTimer = _time.CreateTimer(static s => ((AdminUI)s!).EmitStats(), this, TimeSpan.Zero, options.StatsInterval);
+    }
+
+    private static int s_instances;
+
+    /// <summary>
+    /// host#pid, as upstream names a cluster worker (lib/index.ts computeServerId): the UI merges the stats of equal
+    /// ids, so nodes on one host need the pid, and servers in one process (tests) a number as well.
+    /// </summary>
+    private static string DefaultServerId()
+    {
+        var n = Interlocked.Increment(ref s_instances);
+        var id = Environment.MachineName + "#" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return n == 1 ? id : id + "/" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The admin namespace.</summary>

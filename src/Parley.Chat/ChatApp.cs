@@ -66,7 +66,24 @@ internal static class ChatApp
         app.UseParleySessions();
         app.MapChatHttp();
         app.MapChatOperations();
-        app.MapParley("/socket.io", io => app.Services.GetRequiredService<ChatSockets>().Configure(io));
+        app.MapParley("/socket.io", io =>
+        {
+            app.Services.GetRequiredService<ChatSockets>().Configure(io);
+            if (settings.AdminPasswordHash is { } hash)
+            {
+                // The operator's admin UI, on its own namespace and password (ChatSettings.AdminPasswordHash).
+                io.UseAdminUI(o =>
+                {
+                    o.Username = settings.AdminUser;
+                    o.PasswordHash = hash;
+                    o.ReadOnly = settings.AdminReadOnly;
+                });
+            }
+        });
+        if (settings.AdminPasswordHash is not null)
+        {
+            app.MapAdminUIAssets("/admin");
+        }
         return app;
     }
 }
