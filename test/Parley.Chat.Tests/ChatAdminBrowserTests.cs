@@ -13,11 +13,6 @@ namespace Parley.Chat.Tests;
 public sealed class ChatAdminBrowserTests : IAsyncLifetime
 {
     private const string AdminPassword = "operator-only";
-    private static readonly string[] s_chromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    ];
 
     private RedisServer? _redis;
     private readonly List<ChatHost> _nodes = [];
@@ -40,13 +35,7 @@ public sealed class ChatAdminBrowserTests : IAsyncLifetime
                 await TestTimeouts.Eventually(async () => await adapter.ServerCountAsync() == 2, because: "both nodes serve /admin");
             }
             _playwright = await Playwright.CreateAsync().WithTimeout();
-            _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = "/usr/bin/chromium",
-                Headless = true,
-                Args = s_chromiumArgs,
-                Timeout = 30_000,
-            }).WithTimeout(TimeSpan.FromSeconds(40));
+            _browser = await Chromium.LaunchAsync(_playwright);
         }
         catch
         {
