@@ -33,6 +33,7 @@ internal static class ChatApp
 
         var limits = ChatLimits.FromConfiguration(builder.Configuration);
         builder.Services.AddSingleton(limits);
+        Npgsql.NpgsqlDataSource? dataSource = null;
         var sessions = builder.Services.AddParleySessions(o =>
         {
             foreach (var secret in settings.Secrets)
@@ -54,7 +55,7 @@ internal static class ChatApp
         if (settings.SessionStore == "postgres")
         {
             // One data source for sessions and history.
-            var dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
+            dataSource = Npgsql.NpgsqlDataSource.Create(settings.Postgres!);
             builder.Services.AddSingleton(dataSource);
             sessions.AddPostgreSqlStore(o => o.DataSource = dataSource);
             builder.Services.AddSingleton<IChatHistory>(new PostgresChatHistory(dataSource, limits, TimeProvider.System));
@@ -72,12 +73,31 @@ internal static class ChatApp
             builder.Services.AddSingleton<IChatHistory, MemoryChatHistory>();
         }
         builder.Services.AddSingleton<ChatSockets>();
+        builder.AddChatOperations(settings, dataSource);
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseParleySessions();
         app.MapChatHttp();
-        app.MapParley("/socket.io", io => app.Services.GetRequiredService<ChatSockets>().Configure(io));
+        app.MapChatOperations();
+        app.MapParley("/socket.io", io =>
+        {
+            app.Services.GetRequiredService<ChatSockets>().Configure(io);
+            if (settings.AdminPasswordHash is { } hash)
+            {
+                // The operator's admin UI, on its own namespace and password (ChatSettings.AdminPasswordHash).
+                io.UseAdminUI(o =>
+                {
+                    o.Username = settings.AdminUser;
+                    o.PasswordHash = hash;
+                    o.ReadOnly = settings.AdminReadOnly;
+                });
+            }
+        });
+        if (settings.AdminPasswordHash is not null)
+        {
+            app.MapAdminUIAssets("/admin");
+        }
         return app;
     }
 }

@@ -53,6 +53,25 @@ internal sealed class ChatSettings
         return options;
     }
 
+    /// <summary><c>--json-logs</c>: console logs as JSON lines (one object per entry), for log shippers.</summary>
+    public bool JsonLogs { get; set; }
+
+    /// <summary><c>--otlp http://collector:4317</c> (or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>): also push metrics over OTLP.</summary>
+    public string? Otlp { get; set; }
+
+    /// <summary>
+    /// <c>--admin-password-hash '$2b$10$…'</c> (or <c>Parley:AdminPasswordHash</c>): the bcrypt hash of the operator's
+    /// password. With it the chat serves the Socket.IO Admin UI at <c>/admin</c>; without it there is no admin UI at
+    /// all. Chat sessions grant nothing there: only this password (or the session id the UI gets for it) does.
+    /// </summary>
+    public string? AdminPasswordHash { get; set; }
+
+    /// <summary><c>--admin-user</c> (default <c>admin</c>): the operator's user name in the admin UI.</summary>
+    public string AdminUser { get; set; } = "admin";
+
+    /// <summary><c>--admin-readonly</c>: the admin UI shows but cannot disconnect, join, leave or emit.</summary>
+    public bool AdminReadOnly { get; set; }
+
     /// <summary>
     /// Reads <c>--secret</c> (repeatable), <c>--session-store memory|redis|postgres</c>, <c>--postgres</c> and
     /// <c>--redis</c> (which also makes Redis the default session store); the same
@@ -93,6 +112,21 @@ internal sealed class ChatSettings
                 case "--redis-key":
                     settings.RedisKey = Require(name, value);
                     break;
+                case "--admin-password-hash":
+                    settings.AdminPasswordHash = Require(name, value);
+                    break;
+                case "--admin-user":
+                    settings.AdminUser = Require(name, value);
+                    break;
+                case "--admin-readonly":
+                    settings.AdminReadOnly = true;
+                    break;
+                case "--json-logs":
+                    settings.JsonLogs = true;
+                    break;
+                case "--otlp":
+                    settings.Otlp = Require(name, value);
+                    break;
                 default:
                     remaining.Add(args[i]);
                     break;
@@ -125,6 +159,19 @@ internal sealed class ChatSettings
             // A malformed --redis fails at start-up with the parser's message, not at the first request.
             _ = settings.RedisConfiguration();
         }
+
+        settings.Otlp ??= configuration["Parley:Otlp"];
+        settings.AdminPasswordHash ??= configuration["Parley:AdminPasswordHash"];
+        if (configuration["Parley:AdminUser"] is { Length: > 0 } adminUser && !args.Any(a => a.StartsWith("--admin-user", StringComparison.Ordinal)))
+        {
+            settings.AdminUser = adminUser;
+        }
+        settings.AdminReadOnly |= string.Equals(configuration["Parley:AdminReadOnly"], "true", StringComparison.OrdinalIgnoreCase);
+        if (settings.AdminPasswordHash is { } hash && !Parley.AdminUI.AdminUIPassword.IsBcryptHash(hash))
+        {
+            throw new ArgumentException("--admin-password-hash must be a bcrypt hash ($2b$10$…), never the password itself.");
+        }
+        settings.JsonLogs |= string.Equals(configuration["Parley:JsonLogs"], "true", StringComparison.OrdinalIgnoreCase);
         // The command line wins over configuration; with neither, Redis (when given) holds the sessions too.
         if (store is null && configuration["Parley:SessionStore"] is { Length: > 0 } configured)
         {
@@ -154,7 +201,7 @@ internal sealed class ChatSettings
         {
             return (arg[..eq], arg[(eq + 1)..]);
         }
-        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis" or "--redis-adapter" or "--redis-ca" or "--redis-cert" or "--redis-key")
+        if (arg is "--secret" or "--session-store" or "--postgres" or "--redis" or "--redis-adapter" or "--redis-ca" or "--redis-cert" or "--redis-key" or "--otlp" or "--admin-password-hash" or "--admin-user")
         {
             return (arg, i + 1 < args.Length ? args[++i] : null);
         }

@@ -7,6 +7,14 @@
 //                                         --session-store memory|redis|postgres --postgres "<Npgsql connection string>"]
 using Parley.Chat;
 
+// `dotnet run --project src/Parley.Chat -- hash-admin-password` reads a password on stdin and prints its bcrypt hash
+// for --admin-password-hash, so the password itself never sits in configuration or in a shell's history.
+if (args is ["hash-admin-password"])
+{
+    Console.WriteLine(Parley.AdminUI.AdminUIPassword.Hash(Console.ReadLine() ?? ""));
+    return 0;
+}
+
 WebApplication app;
 try
 {

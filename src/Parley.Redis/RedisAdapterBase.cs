@@ -187,13 +187,16 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     /// </summary>
     private protected async Task<List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)>> WaitAsync(string requestId, PendingRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await request.Done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            Connections.Metrics.RequestEnded(started, timedOut: false);
             return request.TakeResults();
         }
         catch (TimeoutException)
         {
+            Connections.Metrics.RequestEnded(started, timedOut: true);
             throw new TimeoutException($"timeout reached: only {request.Received} responses received out of {request.Expected}");
         }
         finally

@@ -68,6 +68,9 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     public ILogger Logger => _logger;
 
+    /// <summary>The Parley.Redis meter's instruments this node's traffic is counted in.</summary>
+    internal RedisMetrics Metrics { get; init; } = RedisMetrics.Shared;
+
     /// <summary>The multiplexer once made (null before the first connection attempt ends).</summary>
     public IConnectionMultiplexer? Multiplexer => _current;
 
@@ -240,6 +243,7 @@ internal sealed class RedisConnections : IAsyncDisposable
             await foreach (var item in queue.ConfigureAwait(false))
             {
                 var message = new RedisMessage((string)item.Channel!, (ReadOnlyMemory<byte>)item.Message);
+                Metrics.Received(message.Payload.Length);
                 try
                 {
                     handler(in message);
@@ -264,6 +268,7 @@ internal sealed class RedisConnections : IAsyncDisposable
     /// </summary>
     public void Publish(RedisChannel channel, ReadOnlyMemory<byte> message, Action? onFailed = null)
     {
+        Metrics.Published();
         Task<long> task;
         var subscriber = _subscriber;
         try
@@ -291,6 +296,7 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             return;
         }
+        Metrics.PublishFailed();
         var (channel, onFailed) = state is RedisChannel c ? (c, null) : ((RedisChannel, Action?))state!;
         onFailed?.Invoke();
         if (_publishFailures.Tick(out var failed))
@@ -341,6 +347,7 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             return;
         }
+        Metrics.Forget(this);
         foreach (var channel in _subscriptions.Keys)
         {
             await UnsubscribeAsync(channel).ConfigureAwait(false);

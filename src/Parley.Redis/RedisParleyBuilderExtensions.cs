@@ -48,11 +48,16 @@ public static class RedisParleyBuilderExtensions
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
             options.Validate();
             var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
-            return options.Configuration is { } configuration
-                ? new RedisConnections(configuration, loggerFactory)
+            var metrics = sp.GetRequiredService<RedisMetrics>();
+            var connections = options.Configuration is { } configuration
+                ? new RedisConnections(configuration, loggerFactory) { Metrics = metrics }
                 : new RedisConnections(sp.GetService<IConnectionMultiplexer>()
-                    ?? throw new InvalidOperationException("AddRedis() without a connection string needs an IConnectionMultiplexer in DI"), loggerFactory);
+                    ?? throw new InvalidOperationException("AddRedis() without a connection string needs an IConnectionMultiplexer in DI"), loggerFactory) { Metrics = metrics };
+            metrics.Observe(connections);
+            return connections;
         });
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<RedisMetrics>();
         builder.Services.TryAddSingleton(sp => new RedisAdapterStatus(sp.GetRequiredService<RedisConnections>()));
         builder.Services.Replace(ServiceDescriptor.Singleton(sp =>
         {

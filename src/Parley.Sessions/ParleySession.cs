@@ -141,7 +141,7 @@ public sealed class ParleySession
         var json = ToJson();
         // express-session's wrapped save() records the hash before writing (index.js wrapmethods).
         SavedHash = ComputeHash();
-        await _manager.Store.SetAsync(Id, new SessionRecord(json, Cookie.Expires), cancellationToken).ConfigureAwait(false);
+        await _manager.MeteredStore.SetAsync(Id, new SessionRecord(json, Cookie.Expires), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -167,7 +167,7 @@ public sealed class ParleySession
     {
         ThrowIfDestroyed();
         var oldId = Id;
-        await _manager.Store.DestroyAsync(oldId, cancellationToken).ConfigureAwait(false);
+        await _manager.MeteredStore.DestroyAsync(oldId, cancellationToken).ConfigureAwait(false);
         _manager.RaiseDestroyed(oldId, SessionEndReason.Regenerated);
         Id = _manager.NewId(_context);
         _key = null;
@@ -186,7 +186,7 @@ public sealed class ParleySession
         {
             return;
         }
-        await _manager.Store.DestroyAsync(Id, cancellationToken).ConfigureAwait(false);
+        await _manager.MeteredStore.DestroyAsync(Id, cancellationToken).ConfigureAwait(false);
         IsDestroyed = true;
         _manager.RaiseDestroyed(Id, SessionEndReason.Destroyed);
     }

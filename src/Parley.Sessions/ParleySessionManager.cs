@@ -29,6 +29,12 @@ public sealed partial class ParleySessionManager
 
     /// <summary>Creates the manager; generates a development secret (and warns) when none is configured.</summary>
     public ParleySessionManager(IOptions<ParleySessionOptions> options, SessionStore store, TimeProvider timeProvider, ILogger<ParleySessionManager> logger)
+        : this(options, store, timeProvider, logger, metrics: null)
+    {
+    }
+
+    /// <summary>Creates the manager (DI's choice after <c>AddParleySessions</c>); store calls are measured in <paramref name="metrics"/>.</summary>
+    public ParleySessionManager(IOptions<ParleySessionOptions> options, SessionStore store, TimeProvider timeProvider, ILogger<ParleySessionManager> logger, Diagnostics.SessionMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -36,6 +42,7 @@ public sealed partial class ParleySessionManager
         ArgumentNullException.ThrowIfNull(logger);
         Options = options.Value;
         Store = store;
+        MeteredStore = new Diagnostics.MeteredSessionStore(store, metrics ?? Diagnostics.SessionMetrics.Shared);
         Time = timeProvider;
         _logger = logger;
         if (Options.Secrets.Count == 0)
@@ -55,6 +62,9 @@ public sealed partial class ParleySessionManager
 
     /// <summary>The store sessions live in.</summary>
     public SessionStore Store { get; }
+
+    /// <summary><see cref="Store"/> with every call measured: what the session layer calls.</summary>
+    internal SessionStore MeteredStore { get; }
 
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; }
@@ -243,7 +253,7 @@ public sealed partial class ParleySessionManager
 
     internal async Task<LoadedRecord?> LoadRecordAsync(string sessionId, CancellationToken cancellationToken)
     {
-        var json = await Store.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        var json = await MeteredStore.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
         if (json is null)
         {
             return null;
@@ -254,7 +264,7 @@ public sealed partial class ParleySessionManager
         }
         // connect-pg-simple destroys a record whose JSON does not parse; we do so for any store, and start afresh.
         Log.InvalidRecord(_logger);
-        await Store.DestroyAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        await MeteredStore.DestroyAsync(sessionId, cancellationToken).ConfigureAwait(false);
         return null;
     }
 

@@ -157,7 +157,7 @@ internal sealed partial class ParleySessionMiddleware
                     // index.js shouldDestroy(): the session was unset and unset is 'destroy'.
                     if (feature.WasUnset && options.Unset == SessionUnset.Destroy && !feature.Original.IsDestroyed)
                     {
-                        await manager.Store.DestroyAsync(feature.Original.Id, CancellationToken.None);
+                        await manager.MeteredStore.DestroyAsync(feature.Original.Id, CancellationToken.None);
                         feature.Original.MarkDestroyed();
                         manager.RaiseDestroyed(feature.Original.Id, SessionEndReason.Unset);
                     }
@@ -185,7 +185,7 @@ internal sealed partial class ParleySessionMiddleware
                 }
                 else if (!isNewId)
                 {
-                    await manager.Store.TouchAsync(session.Id, new SessionRecord(session.ToJson(), session.Cookie.Expires), CancellationToken.None);
+                    await manager.MeteredStore.TouchAsync(session.Id, new SessionRecord(session.ToJson(), session.Cookie.Expires), CancellationToken.None);
                 }
                 if (setCookie)
                 {

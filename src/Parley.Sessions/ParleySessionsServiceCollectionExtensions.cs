@@ -24,6 +24,8 @@ public static class ParleySessionsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MemorySessionStore>();
         services.TryAddSingleton<SessionStore>(sp => sp.GetRequiredService<MemorySessionStore>());
+        services.AddMetrics();
+        services.TryAddSingleton<Diagnostics.SessionMetrics>();
         services.TryAddSingleton<ParleySessionManager>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHandshakeRedactor, SocketIO.SessionCookieRedactor>());
         return new ParleySessionsBuilder(services);

@@ -223,6 +223,7 @@ public class Namespace
         {
             SocketLog.MiddlewareRefused(Server.Logger, client.Connection.Id, Name, ex.Message);
             client.SendConnectError(Name, ex.Message, RefusalData(ex, client.Connection.Id));
+            Server.Metrics.ConnectRefused("middleware");
             return null;
         }
         return socket;
@@ -253,6 +254,7 @@ public class Namespace
     internal void Add(ParleySocket socket)
     {
         SocketsById[socket.Id] = socket;
+        Server.Metrics.SocketConnected(Name);
         socket.OnConnected();
     }
 
@@ -317,7 +319,10 @@ public class Namespace
 
     internal void Remove(ParleySocket socket)
     {
-        SocketsById.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Id, socket));
+        if (SocketsById.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Id, socket)))
+        {
+            Server.Metrics.SocketDisconnected(Name);
+        }
         if (Parent is not null && SocketsById.IsEmpty && Server.Options.CleanupEmptyChildNamespaces)
         {
             Parent.RemoveChild(this);

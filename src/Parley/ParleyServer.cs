@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
+using Parley.Diagnostics;
 using Parley.EngineIO;
 
 namespace Parley;
@@ -53,6 +54,9 @@ public sealed class ParleyServer : IAsyncDisposable
         _handshakeRedactors ??= Services?.GetService<IEnumerable<IHandshakeRedactor>>() is { } redactors ? [.. redactors] : [];
 
     internal ILogger Logger { get; }
+
+    /// <summary>Where this server records its instruments: the host's <c>Parley</c> meter (set by <c>AddParley</c>).</summary>
+    internal ParleyMetrics Metrics { get; init; } = ParleyMetrics.Shared;
 
     internal ILoggerFactory LoggerFactory { get; }
 
@@ -287,7 +291,8 @@ public sealed class ParleyServer : IAsyncDisposable
         {
             throw new InvalidOperationException("MapParley was called twice for the same server.");
         }
-        _engine = new EngineServer(Options.Engine, LoggerFactory.CreateLogger("Parley.EngineIO"), c => _ = new SocketClient(this, c), Time);
+        _engine = new EngineServer(Options.Engine, LoggerFactory.CreateLogger("Parley.EngineIO"), c => _ = new SocketClient(this, c), Time) { Metrics = Metrics };
+        Metrics.Observe(this);
         return _engine;
     }
 
@@ -307,6 +312,7 @@ public sealed class ParleyServer : IAsyncDisposable
             }
         }
         _engine?.CloseAll();
+        Metrics.Forget(this);
         foreach (var nsp in _namespaces.Values)
         {
             await nsp.Adapter.DisposeAsync();

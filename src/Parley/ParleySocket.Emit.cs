@@ -59,7 +59,7 @@ public sealed partial class ParleySocket
 
     internal void RegisterAck(long id, Action<EventArgument[]?> callback) => LazyInitializer.EnsureInitialized(ref _acks)[id] = callback;
 
-    internal void CancelAck(long id) => _acks?.TryRemove(id, out _);
+    internal bool CancelAck(long id) => _acks?.TryRemove(id, out _) ?? false;
 
     /// <summary>
     /// Drops the pending acks registered with <paramref name="callback"/> (a broadcast with acks that timed out or
@@ -206,7 +206,10 @@ public readonly struct SocketEmitter
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            _socket.CancelAck(id);
+            if (_socket.CancelAck(id) && ex is TimeoutException)
+            {
+                _socket.Namespace.Server.Metrics.AcksTimedOut(1);
+            }
             throw;
         }
     }

@@ -230,6 +230,7 @@ public sealed partial class ParleySocket
     {
         if (isVolatile && !_client.Connection.IsWritable)
         {
+            Namespace.Server.Metrics.VolatileDropped();
             return;
         }
         _client.Send(frames);

@@ -51,6 +51,7 @@ internal sealed class SocketClient
         if (_sockets.IsEmpty)
         {
             SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
+            _server.Metrics.ConnectRefused("timeout");
             Connection.Close();
         }
     }
@@ -119,6 +120,7 @@ internal sealed class SocketClient
             {
                 SocketLog.InvalidNamespace(_server.Logger, Connection.Id, name);
                 SendConnectError(name, "Invalid namespace", null);
+                _server.Metrics.ConnectRefused("invalid_namespace");
                 return;
             }
             var socket = await nsp.AuthorizeAsync(this, auth);
@@ -131,6 +133,7 @@ internal sealed class SocketClient
         {
             SocketLog.ConnectFailed(_server.Logger, Connection.Id, name, ex);
             SendConnectError(name, "server error", null);
+            _server.Metrics.ConnectRefused("server_error");
         }
         finally
         {

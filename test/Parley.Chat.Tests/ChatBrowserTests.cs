@@ -10,11 +10,6 @@ namespace Parley.Chat.Tests;
 /// </summary>
 public sealed class ChatBrowserTests : IAsyncLifetime
 {
-    private static readonly string[] s_chromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    ];
 
     private RedisServer? _redis;
     private ChatHost[] _nodes = [];
@@ -29,13 +24,7 @@ public sealed class ChatBrowserTests : IAsyncLifetime
             _redis = await RedisServer.StartAsync();
             _nodes = await ChatHost.StartClusterAsync(_redis.Url, 2);
             _playwright = await Playwright.CreateAsync().WithTimeout();
-            _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = "/usr/bin/chromium",
-                Headless = true,
-                Args = s_chromiumArgs,
-                Timeout = 30_000,
-            }).WithTimeout(TimeSpan.FromSeconds(40));
+            _browser = await Chromium.LaunchAsync(_playwright);
         }
         catch
         {

@@ -22,6 +22,15 @@ public abstract class ParleyAdapter : IAsyncDisposable
     /// <summary>The namespace served.</summary>
     public Namespace Namespace { get; }
 
+    /// <summary>
+    /// Raised after a local socket joined a room it was not in: (room, socket id). socket.io-adapter's
+    /// <c>join-room</c> event, which tools such as the admin UI follow. Raised outside the adapter's lock.
+    /// </summary>
+    public event Action<string, string>? RoomJoined;
+
+    /// <summary>Raised after a local socket left a room it was in: (room, socket id). socket.io-adapter's <c>leave-room</c>.</summary>
+    public event Action<string, string>? RoomLeft;
+
     /// <summary>Starts the adapter (subscriptions of a cluster adapter).</summary>
     public virtual Task InitAsync() => Task.CompletedTask;
 
@@ -38,6 +47,9 @@ public abstract class ParleyAdapter : IAsyncDisposable
     public void AddAll(string sid, IEnumerable<string> rooms)
     {
         List<string>? created = null;
+        // Collected only when someone listens: joins are on the connection path of every socket.
+        var joinedHandler = RoomJoined;
+        List<string>? joined = null;
         lock (_lock)
         {
             if (!_sids.TryGetValue(sid, out var mine))
@@ -46,7 +58,10 @@ public abstract class ParleyAdapter : IAsyncDisposable
             }
             foreach (var room in rooms)
             {
-                mine.Add(room);
+                if (mine.Add(room) && joinedHandler is not null)
+                {
+                    (joined ??= []).Add(room);
+                }
                 if (!_rooms.TryGetValue(room, out var members))
                 {
                     _rooms[room] = members = new HashSet<string>(StringComparer.Ordinal);
@@ -62,17 +77,25 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 OnRoomCreated(room);
             }
         }
+        if (joined is not null)
+        {
+            foreach (var room in joined)
+            {
+                joinedHandler!(room, sid);
+            }
+        }
     }
 
     /// <summary>Removes a socket from a room.</summary>
     public void Del(string sid, string room)
     {
         bool deleted;
+        var left = false;
         lock (_lock)
         {
             if (_sids.TryGetValue(sid, out var mine))
             {
-                mine.Remove(room);
+                left = mine.Remove(room);
             }
             deleted = RemoveMemberLocked(room, sid);
         }
@@ -80,18 +103,24 @@ public abstract class ParleyAdapter : IAsyncDisposable
         {
             OnRoomDeleted(room);
         }
+        if (left)
+        {
+            RoomLeft?.Invoke(room, sid);
+        }
     }
 
     /// <summary>Removes a socket from every room.</summary>
     public void DelAll(string sid)
     {
         List<string>? deleted = null;
+        HashSet<string>? left;
         lock (_lock)
         {
             if (!_sids.Remove(sid, out var mine))
             {
                 return;
             }
+            left = mine;
             foreach (var room in mine)
             {
                 if (RemoveMemberLocked(room, sid))
@@ -105,6 +134,14 @@ public abstract class ParleyAdapter : IAsyncDisposable
             foreach (var room in deleted)
             {
                 OnRoomDeleted(room);
+            }
+        }
+        if (RoomLeft is { } leftHandler)
+        {
+            // The set was removed from _sids above: nobody else changes it any more.
+            foreach (var room in left)
+            {
+                leftHandler(room, sid);
             }
         }
     }
@@ -267,6 +304,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
             {
                 sockets[i].SendFrames(frames, isVolatile);
             }
+            Namespace.Server.Metrics.Broadcast(count);
             return count;
         }
         finally
@@ -297,6 +335,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 sockets[i].RegisterAck(ackId, onAck);
                 sockets[i].SendFrames(frames, options.Flags.Volatile);
             }
+            Namespace.Server.Metrics.Broadcast(count);
             if (AckTimeout(options.Flags) is { } timeout && count > 0)
             {
                 _ = DropAcksAfterAsync(sockets.AsSpan(0, count).ToArray(), ackId, timeout);
@@ -312,10 +351,15 @@ public abstract class ParleyAdapter : IAsyncDisposable
     private async Task DropAcksAfterAsync(ParleySocket[] sockets, long ackId, TimeSpan timeout)
     {
         await Task.Delay(timeout, Namespace.Server.Time);
+        var dropped = 0;
         foreach (var socket in sockets)
         {
-            socket.CancelAck(ackId);
+            if (socket.CancelAck(ackId))
+            {
+                dropped++;
+            }
         }
+        Namespace.Server.Metrics.AcksTimedOut(dropped);
     }
 
     /// <summary>Broadcasts to every node's matching sockets.</summary>

@@ -102,6 +102,7 @@ public sealed partial class EngineConnection
                 {
                     await WritePayloadAsync(context, packets);
                     Written(taken);
+                    _server.Metrics.EngineSent(EngineTransport.Polling, packets.Count, taken);
                     if (closeAfterWrite)
                     {
                         OnClose(EngineCloseReasons.ForcedClose);

@@ -137,6 +137,7 @@ public sealed partial class EngineConnection
             _upgradeTimer?.Dispose();
             WakeConsumers(); // the pending poll (if any) ends with a noop; queued packets move to the WebSocket
             EngineLog.Upgraded(_logger, Id);
+            _server.Metrics.EngineUpgraded();
             try
             {
                 Upgraded?.Invoke(this);
@@ -391,6 +392,7 @@ public sealed partial class EngineConnection
                     }
                 }
                 Written(taken);
+                _server.Metrics.EngineSent(EngineTransport.WebSocket, packets.Count, taken);
                 bool drained;
                 lock (_lock)
                 {

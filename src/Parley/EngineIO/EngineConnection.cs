@@ -166,6 +166,7 @@ public sealed partial class EngineConnection
         if (overflow)
         {
             EngineLog.OutgoingBufferFull(_logger, Id, _options.MaxOutgoingBufferSize);
+            _server.Metrics.OutgoingBufferFull();
             OnClose(EngineCloseReasons.TransportError);
             return false;
         }
@@ -283,6 +284,7 @@ public sealed partial class EngineConnection
         AbortWebSocket(ws);
         AbortWebSocket(probe);
         EngineLog.ConnectionClosed(_logger, Id, reason);
+        _server.Metrics.EngineClosed(Transport, _server.Time.GetUtcNow() - Handshake.Time, reason);
         try
         {
             Closed?.Invoke(this, reason);
@@ -367,6 +369,7 @@ public sealed partial class EngineConnection
         {
             return;
         }
+        _server.Metrics.EngineReceived(Transport, isBinary ? data.Length : data.Length + 1);
         switch (type)
         {
             case EnginePacketType.Message:

@@ -20,7 +20,10 @@ public static class EngineEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var services = endpoints.ServiceProvider;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.EngineIO");
-        var server = new EngineServer(options, logger, onConnection, services.GetService<TimeProvider>());
+        var server = new EngineServer(options, logger, onConnection, services.GetService<TimeProvider>())
+        {
+            Metrics = services.GetService<Parley.Diagnostics.ParleyMetrics>() ?? Parley.Diagnostics.ParleyMetrics.Shared,
+        };
         services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(server.CloseAll);
         var trimmed = path.TrimEnd('/');
         // Routing matches with and without the trailing slash, as engine.io's addTrailingSlash serves both.

@@ -48,6 +48,7 @@ public sealed partial class EngineServer
         var code = (int)error;
         message ??= s_messages[code];
         EngineLog.RequestRefused(Logger, code, message, context.Request.Method, Truncate(detail));
+        Metrics.EngineRefused(error);
         var response = context.Response;
         if (isWebSocket)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Parley.Diagnostics;
 using Parley.Protocol.EngineIO;
 
 namespace Parley.EngineIO;
@@ -30,6 +31,9 @@ public sealed partial class EngineServer
     public EngineOptions Options { get; }
 
     internal ILogger Logger { get; }
+
+    /// <summary>Where this server's instruments record (the host's <c>Parley</c> meter).</summary>
+    internal ParleyMetrics Metrics { get; init; } = ParleyMetrics.Shared;
 
     internal TimeProvider Time => _time;
 
@@ -174,6 +178,7 @@ public sealed partial class EngineServer
         var id = GenerateId();
         var connection = new EngineConnection(this, id, transport, new EngineHandshake(context, _time.GetUtcNow()));
         _clients[id] = connection;
+        Metrics.EngineOpened(transport);
         EngineLog.ConnectionOpened(Logger, id, transport);
 
         if (Options.Cookie is { } cookie)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley;
 using Parley.Adapters;
+using Parley.Diagnostics;
 using Parley.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,8 @@ public static class ParleyServiceCollectionExtensions
         }
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ParleyAdapterFactory>(_ => new ParleyAdapterFactory(static nsp => new InMemoryAdapter(nsp)));
+        services.AddMetrics();
+        services.TryAddSingleton<ParleyMetrics>();
         services.TryAddSingleton(sp => new ParleyServer(
             sp.GetRequiredService<IOptions<ParleyOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>(),
@@ -34,6 +37,7 @@ public static class ParleyServiceCollectionExtensions
             sp.GetRequiredService<ParleyAdapterFactory>().Create)
         {
             Services = sp,
+            Metrics = sp.GetRequiredService<ParleyMetrics>(),
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ParleyHostedService>());
         // The WebSocket transport needs ASP.NET Core's WebSocket middleware; adding it here saves users the call.

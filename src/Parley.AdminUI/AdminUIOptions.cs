@@ -1,0 +1,62 @@
+namespace Parley.AdminUI;
+
+/// <summary>
+/// Options of the admin UI's server side (<c>io.UseAdminUI(o => …)</c>), named after @socket.io/admin-ui's
+/// <c>instrument(io, { … })</c> options (lib/index.ts InstrumentOptions).
+/// </summary>
+public sealed class AdminUIOptions
+{
+    /// <summary>The namespace the UI connects to (<c>namespaceName</c>, default <c>/admin</c>).</summary>
+    public string NamespaceName { get; set; } = "/admin";
+
+    /// <summary>The user name of basic authentication (<c>auth.username</c>).</summary>
+    public string? Username { get; set; }
+
+    /// <summary>
+    /// The bcrypt hash of the password (<c>auth.password</c>: <c>$2a$</c>/<c>$2b$</c>/<c>$2y$</c>, as bcryptjs writes
+    /// it), never the password itself. Required unless <see cref="AllowAnonymous"/>.
+    /// </summary>
+    public string? PasswordHash { get; set; }
+
+    /// <summary>
+    /// Lets anyone who reaches the namespace in (upstream's <c>auth: false</c>). Off by default: without a user name
+    /// and a hash, start-up fails, as upstream does when <c>auth</c> is not given.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>When true the UI can look but not act: no emit, join, leave or disconnect (<c>readonly</c>).</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>This node's name in the UI's server list (<c>serverId</c>, default the host name).</summary>
+    public string? ServerId { get; set; }
+
+    /// <summary>How often this node sends its <c>server_stats</c> (2 s upstream).</summary>
+    public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Checks that the options make sense; called by <c>UseAdminUI</c>.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrEmpty(NamespaceName) || NamespaceName[0] != '/')
+        {
+            throw new InvalidOperationException("AdminUIOptions.NamespaceName must start with '/'.");
+        }
+        if (StatsInterval <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("AdminUIOptions.StatsInterval must be positive.");
+        }
+        if (AllowAnonymous)
+        {
+            return;
+        }
+        if (string.IsNullOrEmpty(Username) || string.IsNullOrEmpty(PasswordHash))
+        {
+            throw new InvalidOperationException(
+                "The admin UI needs AdminUIOptions.Username and PasswordHash (a bcrypt hash), or AllowAnonymous = true.");
+        }
+        if (!AdminUIPassword.IsBcryptHash(PasswordHash))
+        {
+            // lib/index.ts: "the `password` field must be a valid bcrypt hash".
+            throw new InvalidOperationException("AdminUIOptions.PasswordHash must be a valid bcrypt hash ($2a$/$2b$/$2y$, cost 4-31).");
+        }
+    }
+}
