@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Parley.AdminUI;
 
 namespace Parley;
@@ -23,7 +25,14 @@ public static class AdminUIExtensions
         var options = new AdminUIOptions();
         configure(options);
         options.Validate();
-        return new AdminUI.AdminUI(io, options);
+        var admin = new AdminUI.AdminUI(io, options);
+        // Its stats timer publishes through the adapter every few seconds: it must stop with the host, not outlive it
+        // (publishing to a Redis that is gone, for as long as the process lives).
+        if (io.Services?.GetService<IHostApplicationLifetime>() is { } lifetime)
+        {
+            lifetime.ApplicationStopping.Register(static state => ((AdminUI.AdminUI)state!).DisposeAsync().AsTask().GetAwaiter().GetResult(), admin);
+        }
+        return admin;
     }
 
     /// <summary>

@@ -36,7 +36,9 @@ internal static class RedisWire
     {
         if (raw.Length > 0 && raw[0] == (byte)'{')
         {
-            using var document = JsonDocument.Parse(raw.ToArray());
+            // A Node peer's JSON.stringify writes a lone surrogate as \ud800: repaired here, as the Socket.IO decoder
+            // does for clients, so that no GetString on what another node sent can throw (docs/security.md).
+            using var document = JsonDocument.Parse(Parley.Protocol.SocketIO.SocketJson.ReplaceLoneSurrogates(raw) ?? raw.ToArray());
             return (document.RootElement.Clone(), s_none);
         }
         var attachments = new List<byte[]>();

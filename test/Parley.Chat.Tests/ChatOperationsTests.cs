@@ -10,10 +10,18 @@ using Parley.Testing;
 namespace Parley.Chat.Tests;
 
 /// <summary>
+/// Run alone: an OpenTelemetry exporter listens to meters by name, process-wide, so a chat host of another test running
+/// at the same time would add its connections to the gauges this class reads.
+/// </summary>
+[CollectionDefinition(nameof(ChatOperationsTests), DisableParallelization = true)]
+public sealed class ChatOperationsCollection;
+
+/// <summary>
 /// What an operator sees of a running chat: Prometheus metrics at <c>/metrics</c> (Parley's meters, ASP.NET Core's
 /// and the runtime's) on real chat traffic, <c>/healthz</c>, <c>/readyz</c> with each dependency (Redis, the session
 /// store, PostgreSQL) and its failure, and the logging defaults.
 /// </summary>
+[Collection(nameof(ChatOperationsTests))]
 public sealed class ChatOperationsTests : IClassFixture<PostgresServer>
 {
     private readonly PostgresServer _postgres;
