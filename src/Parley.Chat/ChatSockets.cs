@@ -5,8 +5,8 @@ using Parley.Sessions.SocketIO;
 namespace Parley.Chat;
 
 /// <summary>
-/// The chat's Socket.IO contract (DESIGN.md "The chat's contract"): rooms, messages with acks, history on join,
-/// presence as deltas, and seed 002's <c>toServer</c>/<c>toClient</c>. The sender's name always comes from the
+/// The chat's Socket.IO contract (docs/chat.md): rooms, messages with acks, history on join,
+/// presence as deltas, and the first chat page's <c>toServer</c>/<c>toClient</c>. The sender's name always comes from the
 /// session. Room names are the Socket.IO rooms themselves (the chat's <c>chat</c> is a Node app's <c>chat</c> on
 /// the same Redis adapter); the names the server keeps for itself are refused (<see cref="ChatRooms"/>).
 /// </summary>

@@ -6,7 +6,7 @@ using Parley.Serialization;
 namespace Parley.Redis;
 
 /// <summary>
-/// Requests between classic nodes (index.ts <c>RequestType</c>, <c>onrequest</c>, <c>onresponse</c>; interop.md §5.1
+/// Requests between classic nodes (index.ts <c>RequestType</c>, <c>onrequest</c>, <c>onresponse</c>; docs/wire-formats.md §5.1
 /// table). JSON text, except BROADCAST (7) requests and BROADCAST_ACK (9) responses, which are msgpack; both are
 /// accepted everywhere (sniffed by the <c>{</c> byte). Key orders are upstream's.
 /// </summary>

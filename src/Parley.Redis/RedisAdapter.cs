@@ -9,7 +9,7 @@ namespace Parley.Redis;
 
 /// <summary>
 /// The classic Redis adapter, wire-compatible with <c>@socket.io/redis-adapter</c> 8.x <c>createAdapter</c>
-/// (<c>lib/index.ts</c>; interop.md §5.1). Channels for namespace <c>nsp</c> and key <c>k</c>:
+/// (<c>lib/index.ts</c>; docs/wire-formats.md §5.1). Channels for namespace <c>nsp</c> and key <c>k</c>:
 /// broadcasts on <c>k#nsp#</c> or <c>k#nsp#room#</c> (PSUBSCRIBE <c>k#nsp#*</c>), requests on
 /// <c>k-request#nsp#</c>, responses on <c>k-response#nsp#</c> (and <c>k-response#nsp#uid#</c>).
 /// Requests and responses live in <c>RedisAdapter.Requests.cs</c>.
@@ -46,7 +46,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
 
     /// <summary>
     /// PSUBSCRIBE <c>k#nsp#*</c>, then SUBSCRIBE the request, response and specific response channels, as upstream
-    /// (VERIFIED in interop.md §5.1). Exactly one subscription of the request channel per namespace and node: peers
+    /// (recorded in docs/wire-formats.md §5.1). Exactly one subscription of the request channel per namespace and node: peers
     /// count nodes with <c>PUBSUB NUMSUB</c> on it.
     /// </summary>
     private protected override async Task SubscribeAsync()
@@ -99,7 +99,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
 
     /// <summary>
     /// notepack <c>[uid, {type:2, data:[event,...args], nsp}, {rooms:[...], except:[...], flags:{...}}]</c>
-    /// (index.ts <c>broadcast</c>; bytes VERIFIED in interop.md §5.1). Binary arguments are msgpack <c>bin</c>.
+    /// (index.ts <c>broadcast</c>; bytes recorded in docs/wire-formats.md §5.1). Binary arguments are msgpack <c>bin</c>.
     /// Encoded once per broadcast.
     /// </summary>
     internal ReadOnlyMemory<byte> EncodeBroadcast(BroadcastPacket packet, BroadcastOptions options)

@@ -10,7 +10,7 @@ using Parley.Serialization;
 namespace Parley.Redis;
 
 /// <summary>
-/// Codec helpers shared by both adapters (interop.md §5). Parley carries an event as a JSON array with
+/// Codec helpers shared by both adapters (docs/wire-formats.md §5). Parley carries an event as a JSON array with
 /// <c>{"_placeholder":true,"num":N}</c> plus attachments (socket.io-parser's split); the adapters carry JS values as
 /// JSON text or notepack msgpack, where a Buffer is a msgpack <c>bin</c>. These convert between the two.
 /// </summary>

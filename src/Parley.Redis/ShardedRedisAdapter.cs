@@ -8,7 +8,7 @@ namespace Parley.Redis;
 /// <summary>
 /// The sharded Redis adapter, wire-compatible with <c>@socket.io/redis-adapter</c> 8.x <c>createShardedAdapter</c>
 /// (<c>lib/sharded-adapter.ts</c> over socket.io-adapter <c>ClusterAdapter</c>, <c>cluster-adapter.ts</c>;
-/// interop.md §5.2–5.3). SSUBSCRIBE <c>p#nsp#</c> and <c>p#nsp#uid#</c>, plus <c>p#nsp#room#</c> per local room in
+/// docs/wire-formats.md §5.2–5.3). SSUBSCRIBE <c>p#nsp#</c> and <c>p#nsp#uid#</c>, plus <c>p#nsp#room#</c> per local room in
 /// the dynamic modes; SPUBLISH ClusterMessages <c>{type, data, uid, nsp}</c> (JSON, or msgpack when a message that
 /// may carry binary does); server count by <c>PUBSUB SHARDNUMSUB p#nsp#</c>.
 /// </summary>
@@ -155,7 +155,7 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
     /// <summary>Responses go to the requester's own channel <c>p#nsp#requesterUid#</c> (<c>doPublishResponse</c>).</summary>
     private void PublishResponse(string requesterUid, ReadOnlyMemory<byte> message) => Publish(_channel + requesterUid + "#", message);
 
-    /// <summary>BROADCAST <c>data:{packet:{type:2,data}, opts}</c> (no nsp in the packet, interop.md §5.2). Local sockets first.</summary>
+    /// <summary>BROADCAST <c>data:{packet:{type:2,data}, opts}</c> (no nsp in the packet, docs/wire-formats.md §5.2). Local sockets first.</summary>
     public override Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
     {
         BroadcastLocal(packet, options);

@@ -8,7 +8,7 @@ namespace Parley.Sessions.PostgreSql;
 
 /// <summary>
 /// Sessions in connect-pg-simple 10's table and with its queries (voxpelli/node-connect-pg-simple <c>index.js</c>,
-/// <c>table.sql</c>; interop.md §3), so that an Express app with connect-pg-simple and Parley share sessions:
+/// <c>table.sql</c>; docs/wire-formats.md §3), so that an Express app with connect-pg-simple and Parley share sessions:
 /// <code>
 /// CREATE TABLE "session" ("sid" varchar NOT NULL COLLATE "default", "sess" json NOT NULL, "expire" timestamp(6) NOT NULL)
 /// get:     SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)

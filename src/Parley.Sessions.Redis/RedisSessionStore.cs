@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace Parley.Sessions.Redis;
 
 /// <summary>
-/// Sessions in Redis exactly as connect-redis 6–9 keeps them (tj/connect-redis <c>index.ts</c>; interop.md §2), so
+/// Sessions in Redis exactly as connect-redis 6–9 keeps them (tj/connect-redis <c>index.ts</c>; docs/wire-formats.md §2), so
 /// an Express app with connect-redis and Parley share users:
 /// <code>
 /// get:     GET sess:&lt;id&gt;

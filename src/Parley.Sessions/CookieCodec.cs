@@ -6,7 +6,7 @@ namespace Parley.Sessions;
 
 /// <summary>
 /// The cookie text rules express-session gets from jshttp/cookie 0.7 (<c>index.js</c> <c>parse</c>/<c>serialize</c>)
-/// and from JavaScript's <c>encodeURIComponent</c>/<c>decodeURIComponent</c>; interop.md §1.1. Read leniently the way
+/// and from JavaScript's <c>encodeURIComponent</c>/<c>decodeURIComponent</c>; docs/wire-formats.md §1.1. Read leniently the way
 /// <c>cookie.parse</c> does, write exactly what <c>cookie.serialize</c> writes.
 /// </summary>
 public static class CookieCodec

@@ -7,7 +7,7 @@ namespace Parley.Sessions;
 /// <summary>
 /// The signature express-session puts on its cookie: <c>value + "." + base64(HMAC-SHA256(secret, value))</c> with
 /// the standard base64 alphabet and the trailing <c>=</c> removed (tj/node-cookie-signature <c>index.js</c>,
-/// 1.0.7 and 1.2.x alike; interop.md §1.1). Keys and messages are UTF-8, as Node's <c>createHmac</c> does with strings.
+/// 1.0.7 and 1.2.x alike; docs/wire-formats.md §1.1). Keys and messages are UTF-8, as Node's <c>createHmac</c> does with strings.
 /// </summary>
 public static class CookieSignature
 {

@@ -198,7 +198,7 @@ public sealed class ParleySession
     /// </summary>
     public string GetSignedValue() => _manager.Sign(Id);
 
-    /// <summary>The JSON the store receives: <c>cookie</c> first, then the data keys in order (interop.md §1.3).</summary>
+    /// <summary>The JSON the store receives: <c>cookie</c> first, then the data keys in order (docs/wire-formats.md §1.3).</summary>
     public string ToJson()
     {
         var buffer = new ArrayBufferWriter<byte>(256);

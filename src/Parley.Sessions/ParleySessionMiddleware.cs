@@ -7,7 +7,7 @@ namespace Parley.Sessions;
 /// <summary>
 /// express-session's middleware (expressjs/session index.js) for ASP.NET Core: reads the signed cookie, loads or
 /// generates the session, and at the end of the request saves or touches it and sets the cookie by the rules of
-/// interop.md §1.4 (<c>shouldSave</c>, <c>shouldTouch</c>, <c>shouldSetCookie</c>).
+/// docs/wire-formats.md §1.4 (<c>shouldSave</c>, <c>shouldTouch</c>, <c>shouldSetCookie</c>).
 /// </summary>
 /// <remarks>
 /// express-session sets the cookie in <c>onHeaders</c> and holds back the end of the response until the store

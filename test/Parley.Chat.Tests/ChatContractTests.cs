@@ -6,7 +6,7 @@ using Parley.Testing;
 namespace Parley.Chat.Tests;
 
 /// <summary>
-/// The chat's HTTP and Socket.IO contract (DESIGN.md "The chat's contract") with the official socket.io-client. The
+/// The chat's HTTP and Socket.IO contract (docs/chat.md) with the official socket.io-client. The
 /// same tests run on one node (<see cref="SingleNodeChatContractTests"/>) and on two nodes sharing a real Redis
 /// (<see cref="RedisClusterChatContractTests"/>), where the second person is always on the other node: everything
 /// the contract says about "everyone in the room" and "every node" is then checked across processes' adapters.

@@ -8,7 +8,7 @@ namespace Parley.Chat.Tests;
 /// <summary>
 /// Parley's chat and the seeds' chat written the usual Node way (test/js/seed-chat.mjs: socket.io 4.8, express-session
 /// with connect-redis, @socket.io/redis-adapter) on one real Redis: the same sessions, the same room <c>chat</c>,
-/// messages, presence and seed 002's <c>toServer</c>/<c>toClient</c> in both directions.
+/// messages, presence and the first chat page's <c>toServer</c>/<c>toClient</c> in both directions.
 /// </summary>
 public sealed class ChatSeedTwinTests : IAsyncLifetime
 {

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Parley.MessagePack.Tests;
 
-/// <summary>Test vectors in the notation of interop.md: hex bytes with "quoted" ASCII runs.</summary>
+/// <summary>Test vectors in the notation of docs/wire-formats.md: hex bytes with "quoted" ASCII runs.</summary>
 internal static class Hex
 {
     public static byte[] Parse(string text)

@@ -19,7 +19,7 @@ public class WriterTests
     }
 
     [Fact]
-    public void Broadcast_vector_from_interop_md_is_written_byte_for_byte()
+    public void Broadcast_vector_from_The_documented_broadcast_is_written_byte_for_byte()
     {
         // io.to("r1").emit("hello","world",{a:1},Buffer[1,2,3]) as captured from @socket.io/redis-adapter 8.3.0.
         var expected = Hex.Parse("""
@@ -52,7 +52,7 @@ public class WriterTests
     [Fact]
     public void Float_payload_vector_uses_float64()
     {
-        // io.emit("all",1.5) → data ["all",1.5] with 1.5 as cb (interop.md §5.1).
+        // io.emit("all",1.5) → data ["all",1.5] with 1.5 as cb (docs/wire-formats.md §5.1).
         using var doc = JsonDocument.Parse("""["all",1.5]""");
         Assert.Equal("92a3616c6ccb3ff8000000000000", Hex.Of(MessagePackJson.FromJson(doc.RootElement)));
     }

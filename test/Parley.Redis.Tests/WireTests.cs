@@ -6,7 +6,7 @@ using StackExchange.Redis;
 
 namespace Parley.Redis.Tests;
 
-/// <summary>What Parley publishes, read by a raw subscriber and compared with the bytes captured from Node (interop.md §5).</summary>
+/// <summary>What Parley publishes, read by a raw subscriber and compared with the bytes captured from Node (docs/wire-formats.md §5).</summary>
 public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
 {
     /// <summary>A plain StackExchange.Redis subscriber, every message in arrival order.</summary>
@@ -50,7 +50,7 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
         await node.Io.To("r1").EmitAsync("hello", "world", new { a = 1 }, new byte[] { 1, 2, 3 }).WithTimeout();
         var (channel, payload) = await raw.NextAsync();
         Assert.Equal("socket.io#/#r1#", channel);
-        // interop.md §5.1 VERIFIED: 93 a6"mRyGlo" 83 a4"type" 02 a4"data" 94 a5"hello" a5"world" 81 a1"a" 01 c4 03 01 02 03
+        // docs/wire-formats.md §5.1 VERIFIED: 93 a6"mRyGlo" 83 a4"type" 02 a4"data" 94 a5"hello" a5"world" 81 a1"a" 01 c4 03 01 02 03
         // a3"nsp" a1"/" 83 a5"rooms" 91 a2"r1" a6"except" 90 a5"flags" 80 — with our uid in place of mRyGlo.
         var expected = "93" + "a6" + Hex(uid) + "83" + "a4" + Hex("type") + "02" + "a4" + Hex("data") + "94" + "a5" + Hex("hello") + "a5" + Hex("world") +
             "81" + "a1" + Hex("a") + "01" + "c4" + "03" + "010203" + "a3" + Hex("nsp") + "a1" + Hex("/") +

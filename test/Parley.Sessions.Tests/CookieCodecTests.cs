@@ -1,6 +1,6 @@
 namespace Parley.Sessions.Tests;
 
-/// <summary>encodeURIComponent / decodeURIComponent and jshttp/cookie parse/serialize behaviour (interop.md §1.1).</summary>
+/// <summary>encodeURIComponent / decodeURIComponent and jshttp/cookie parse/serialize behaviour (docs/wire-formats.md §1.1).</summary>
 public class CookieCodecTests
 {
     [Theory]

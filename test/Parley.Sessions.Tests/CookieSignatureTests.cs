@@ -1,6 +1,6 @@
 namespace Parley.Sessions.Tests;
 
-/// <summary>Test vectors from interop.md §1.1, verified there against cookie-signature 1.0.7.</summary>
+/// <summary>Test vectors from docs/wire-formats.md §1.1, verified there against cookie-signature 1.0.7.</summary>
 public class CookieSignatureTests
 {
     [Theory]

@@ -100,7 +100,7 @@ public partial class ExpressInteropTests(PostgresServer server) : IAsyncLifetime
         var onParley = await InteropApps.MeAsync(parleyClient, cookie);
         Assert.Equal("""{"name":"dee"}""", onExpress.Body);
         Assert.Equal("""{"name":"dee"}""", onParley.Body);
-        // Neither re-signs an unchanged session (interop.md §1.1 VERIFIED: set-cookie null).
+        // Neither re-signs an unchanged session (docs/wire-formats.md §1.1 VERIFIED: set-cookie null).
         Assert.Empty(onExpress.SetCookies);
         Assert.Empty(onParley.SetCookies);
         // A new login on Parley is signed with the new secret, and Express accepts it.

@@ -6,7 +6,7 @@ using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
 
-/// <summary>express-session's semantics (interop.md §1.4) over real HTTP against Kestrel.</summary>
+/// <summary>express-session's semantics (docs/wire-formats.md §1.4) over real HTTP against Kestrel.</summary>
 public partial class MiddlewareTests
 {
     [GeneratedRegex("^connect\\.sid=s%3A[A-Za-z0-9_-]{32}\\.[A-Za-z0-9%]{43,70}; Path=/; HttpOnly$")]

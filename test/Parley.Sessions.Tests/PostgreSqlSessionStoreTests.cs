@@ -43,7 +43,7 @@ public class PostgreSqlSessionStoreTests(PostgresServer server) : SessionStoreCo
     {
         var expires = DateTimeOffset.Parse("2026-11-22T03:09:17.776Z", System.Globalization.CultureInfo.InvariantCulture);
         await Store.SetAsync("s1", new SessionRecord(Json("a", expires), expires)).AsTask().WithTimeout();
-        // interop.md §3 VERIFIED: expires 03:09:17.776 → expire 03:09:18 (the connection's time zone is UTC here).
+        // docs/wire-formats.md §3 VERIFIED: expires 03:09:17.776 → expire 03:09:18 (the connection's time zone is UTC here).
         Assert.Equal("2026-11-22 03:09:18|" + Json("a", expires), await Sql("SET TimeZone='UTC'; SELECT expire::text || '|' || sess::text FROM session WHERE sid = 's1'").WithTimeout());
         Assert.Equal("1795316958", await Sql("SELECT extract(epoch FROM expire)::bigint FROM session WHERE sid = 's1'").WithTimeout());
     }

@@ -10,7 +10,7 @@ public sealed record User(int Id, string Name);
 [JsonSerializable(typeof(User))]
 internal sealed partial class TestJsonContext : JsonSerializerContext;
 
-/// <summary>The stored JSON, byte for byte as express-session stores it (interop.md §1.3).</summary>
+/// <summary>The stored JSON, byte for byte as express-session stores it (docs/wire-formats.md §1.3).</summary>
 public class SessionJsonTests
 {
     private readonly ManualTimeProvider Time = new(DateTimeOffset.Parse("2026-11-22T02:07:48.532Z", System.Globalization.CultureInfo.InvariantCulture));
@@ -21,7 +21,7 @@ public class SessionJsonTests
         var manager = TestManagers.Create(Time, configure: o => o.MaxAge = TimeSpan.FromHours(1));
         var session = manager.Create();
         session.Set("user", new User(42, "Zoë"));
-        // The VERIFIED value of interop.md §1.3 for cookie:{maxAge:3600000}.
+        // The VERIFIED value of docs/wire-formats.md §1.3 for cookie:{maxAge:3600000}.
         Assert.Equal("""{"cookie":{"originalMaxAge":3600000,"expires":"2026-11-22T03:07:48.532Z","httpOnly":true,"path":"/"},"user":{"id":42,"name":"Zoë"}}""", session.ToJson());
     }
 

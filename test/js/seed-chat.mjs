@@ -1,6 +1,6 @@
 // The seeds' chat, written the usual Node way, as Parley's chat's twin in a mixed cluster: socket.io 4.8 + express
 // + express-session with connect-redis + @socket.io/redis-adapter, all on one Redis. Sockets join `chat`; messages
-// go to `io.to(room)`; seed 002's toServer → toClient; presence deltas as the chat's contract words them.
+// go to `io.to(room)`; the first chat page's toServer → toClient; presence deltas as the chat's contract words them.
 // Environment: REDIS_URL, SECRETS (JSON array, first signs), PORT (0: a free port).
 // Prints one JSON line {"port": N} when it listens. Routes: POST /login {name}, GET /api/me.
 import { createServer } from "node:http";

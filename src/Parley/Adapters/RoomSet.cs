@@ -5,7 +5,7 @@ namespace Parley.Adapters;
 /// <summary>
 /// The rooms of a broadcast: an immutable set that enumerates in the order rooms were added. socket.io keeps them
 /// in a JavaScript <c>Set</c> (insertion order), and the Redis adapter publishes them in that order
-/// (<c>opts.rooms</c>, interop.md §5), so a hash set would write the same broadcast differently from Node.
+/// (<c>opts.rooms</c>, docs/wire-formats.md §5), so a hash set would write the same broadcast differently from Node.
 /// A broadcast names a few rooms: an array copied on add, searched linearly, with a hash set built once for
 /// lookups when there are many.
 /// </summary>
