@@ -8,7 +8,7 @@ namespace Parley.Chat.Tests;
 /// The official Socket.IO Admin UI (@socket.io/admin-ui's ui/dist, served by the chat at /admin) in Debian's
 /// headless Chromium, on two chat nodes sharing a real Redis: a wrong password is refused, the operator signs in on
 /// the first node, sees the users of both nodes and their room, and disconnects the second node's user, whose chat
-/// page shows it. The screenshot taken here is the README's (docs/images/admin-ui.png).
+/// page shows it. The screenshot taken here (artifacts/screenshots/admin-ui.png) is where README's docs/images/admin-ui.png came from.
 /// </summary>
 public sealed class ChatAdminBrowserTests : IAsyncLifetime
 {
@@ -121,7 +121,8 @@ public sealed class ChatAdminBrowserTests : IAsyncLifetime
         await TestTimeouts.Eventually(async () => await admin.Locator("table tbody tr").CountAsync() == 2, because: "both servers listed");
         await admin.GotoAsync(_nodes[0].Url + "/admin/#/").WithTimeout();
         await admin.WaitForTimeoutAsync(2500); // one stats period, so the charts have drawn
-        var images = Path.Combine(RepoPaths.Root, "docs", "images");
+        // Under artifacts/ (ignored by git): a test run leaves the tree as it found it. README's picture is a copy.
+        var images = Path.Combine(RepoPaths.Root, "artifacts", "screenshots");
         Directory.CreateDirectory(images);
         await admin.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(images, "admin-ui.png") }).WithTimeout();
 

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Testing;
 
@@ -121,6 +122,36 @@ public sealed partial class ChatHostileInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_slow_consumer_is_closed_at_its_outgoing_limit_and_nobody_else_notices()
+    {
+        var io = _host.App.Services.GetRequiredService<ParleyServer>();
+        var limit = io.Options.Engine.MaxOutgoingBufferSize;
+        using var slow = new ClientWebSocket();
+        slow.Options.SetRequestHeader("Cookie", _cookie);
+        await slow.ConnectAsync(new Uri(_host.Url.Replace("http://", "ws://", StringComparison.Ordinal) + "/socket.io/?EIO=4&transport=websocket"), CancellationToken.None).WithTimeout();
+        await ReceiveTextAsync(slow); // open
+        await SendTextAsync(slow, "40");
+        string frame;
+        do
+        {
+            frame = await ReceiveFrameAsync(slow);
+        }
+        while (!frame.StartsWith("40", StringComparison.Ordinal));
+        var id = SidPattern().Match(frame).Groups[1].Value;
+        Assert.True(io.Sockets.Sockets.ContainsKey(id));
+
+        // From here the client reads nothing: whatever the room gets piles up for it. Twice its limit, beyond what the
+        // kernel's socket buffers can take, must cost it its connection, not the server its memory.
+        var chunk = new string('x', 1_000_000);
+        for (long sent = 0; sent < 2 * limit && io.Sockets.Sockets.ContainsKey(id); sent += chunk.Length)
+        {
+            await io.To("chat").EmitAsync("flood", chunk).WithTimeout();
+        }
+        await TestTimeouts.Eventually(() => !io.Sockets.Sockets.ContainsKey(id), because: "the slow consumer closed");
+        await AfterCaseAsync("slow consumer");
+    }
+
+    [Fact]
     public async Task Connection_churn()
     {
         for (var i = 0; i < 40; i++)
@@ -166,6 +197,13 @@ public sealed partial class ChatHostileInputTests : IAsyncLifetime
     {
         var buffer = new byte[8192];
         await ws.ReceiveAsync(buffer, CancellationToken.None).WithTimeout();
+    }
+
+    private static async Task<string> ReceiveFrameAsync(ClientWebSocket ws)
+    {
+        var buffer = new byte[8192];
+        var result = await ws.ReceiveAsync(buffer, CancellationToken.None).WithTimeout();
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 
     private static Task SendTextAsync(ClientWebSocket ws, string text) =>
