@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of Parley's decoders with SharpFuzz + AFL++ (not run by CI: CI replays the committed corpus
 # in test/Parley.Fuzz.Tests). Installs afl++ (Debian) and the sharpfuzz instrumenter, builds bench/Parley.Fuzz,
 # instruments the Parley assemblies, then runs each target for a fixed time.
-#   bench/fuzz.sh [seconds-per-target] [target...]     targets: eio-payload sio-packet cookie session-json msgpack
+#   bench/fuzz.sh [seconds-per-target] [target...]     targets: eio-payload eio3-payload sio-packet cookie session-json msgpack
 # Findings land in artifacts/fuzz/<target>/default/{crashes,hangs}; copy each crash into test/fuzz-corpus/<target>
 # (it becomes a regression test) and fix the decoder. New coverage (queue/) may be merged into the corpus with afl-cmin.
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(eio-payload sio-packet cookie session-json msgpack)
+[ ${#targets[@]} -eq 0 ] && targets=(eio-payload eio3-payload sio-packet cookie session-json msgpack)
 
 command -v afl-fuzz >/dev/null || { sudo -n true 2>/dev/null && SUDO=sudo || SUDO=; $SUDO apt-get install -y afl++; }
 tools=artifacts/fuzz-tools

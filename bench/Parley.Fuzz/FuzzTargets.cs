@@ -23,6 +23,7 @@ public static class FuzzTargets
     public static IReadOnlyDictionary<string, Action<byte[]>> All { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
     {
         ["eio-payload"] = EnginePollingPayload,
+        ["eio3-payload"] = EnginePollingPayloadV3,
         ["sio-packet"] = SocketIOPacket,
         ["cookie"] = SessionCookie,
         ["session-json"] = SessionJson,
@@ -43,6 +44,31 @@ public static class FuzzTargets
             return type != EnginePacketType.Close;
         });
         _ = EngineFrame.TryParseText(input, out _, out _);
+    }
+
+    /// <summary>
+    /// An Engine.IO v3 polling payload (socket.io-client 2.x): the first byte picks the form (odd: the binary form of
+    /// an <c>application/octet-stream</c> body, even: the text form), the rest is the payload; then the rest as a v3
+    /// binary WebSocket frame.
+    /// </summary>
+    public static void EnginePollingPayloadV3(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+        var payload = input.AsSpan(1);
+        var count = 0;
+        EnginePayloadV3.TryRead(payload, (input[0] & 1) == 1, 0, (state, type, isBinary, data) =>
+        {
+            count++;
+            if (!isBinary && !data.IsEmpty)
+            {
+                count += Encoding.UTF8.GetString(data).Length > 0 ? state : 0;
+            }
+            return type != EnginePacketType.Close;
+        });
+        _ = EnginePayloadV3.TryReadBinaryFrame(payload, out _, out _);
     }
 
     /// <summary>
