@@ -58,6 +58,8 @@ public sealed class SecuredRedisTests
     private static async Task CrossAsync(ParleyNode a, ParleyNode b, IRedisDeployment redis)
     {
         await Wait.ForServerCountAsync(() => a.Io.Sockets.Adapter.ServerCountAsync(), 2);
+        // The count shows b's request subscription; its broadcast subscription may be confirmed a moment later.
+        await TestTimeouts.Eventually(() => a.Adapter.Connections.IsReady && b.Adapter.Connections.IsReady, because: "both adapters subscribed");
         await using var clients = NodeDriver.Start();
         var b1 = await clients.ConnectAsync(b.Url, ["r"]);
         if (a.Adapter is ShardedRedisAdapter)
