@@ -24,8 +24,8 @@ namespace Parley.AdminUI;
 /// same); <c>all_sockets</c> is a <c>fetchSockets</c> of every namespace; operations are broadcast-operator calls.
 /// Each socket's <c>data._admin</c> holds <c>{clientId, transport}</c> as upstream puts it there, so a Node node that
 /// fetches this node's sockets shows them right. Not implemented: <c>event_received</c>/<c>event_sent</c>
-/// (upstream's development-only ALL_EVENTS), and <c>socket_updated</c> on changes of <c>socket.data</c> (upstream
-/// proxies the object; here it is sent on upgrades only).
+/// (upstream's development-only ALL_EVENTS). <c>socket_updated</c> follows assignments to keys of
+/// <c>socket.Data</c>; upstream's proxy also sees assignments inside stored objects, which a dictionary cannot.
 /// </remarks>
 public sealed partial class AdminUI : IAsyncDisposable
 {
@@ -41,6 +41,7 @@ public sealed partial class AdminUI : IAsyncDisposable
     private readonly ITimer _statsTimer;
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly TimeProvider _time;
+    private readonly SignInThrottle _signIns;
     private int _disposed;
 
     internal AdminUI(ParleyServer io, AdminUIOptions options)
@@ -50,6 +51,7 @@ public sealed partial class AdminUI : IAsyncDisposable
         _logger = io.Services?.GetService<ILoggerFactory>()?.CreateLogger("Parley.AdminUI") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _serverId = options.ServerId ?? DefaultServerId();
         _time = io.Services?.GetService<TimeProvider>() ?? TimeProvider.System;
+        _signIns = new SignInThrottle(options.MaxFailedSignIns, options.FailedSignInWindow, _time);
         // lib/index.ts detectSupportedFeatures: Socket.IO v4 supports all of them; read-only mode none of the actions.
         _features = options.ReadOnly
             ? ["AGGREGATED_EVENTS"]
@@ -105,6 +107,11 @@ public sealed partial class AdminUI : IAsyncDisposable
             {
                 return next();
             }
+            if (_signIns.IsBlocked(socket.Handshake.Address))
+            {
+                Log.TooManySignIns(_logger, socket.Handshake.Address, socket.ConnectionId);
+                throw new ParleyConnectionRefusedException("too many attempts, retry later");
+            }
             var username = auth.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
             var password = auth.TryGetProperty("password", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             // The hash is checked even for a wrong user name, so the answer takes as long either way.
@@ -113,10 +120,12 @@ public sealed partial class AdminUI : IAsyncDisposable
             {
                 var sessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
                 _sessions[sessionId] = 0;
+                _signIns.Succeeded(socket.Handshake.Address);
                 socket.Items[typeof(AdminUI)] = sessionId;
                 return next();
             }
         }
+        _signIns.Failed(socket.Handshake.Address);
         Log.InvalidCredentials(_logger, socket.ConnectionId);
         throw new ParleyConnectionRefusedException("invalid credentials");
     }
@@ -212,6 +221,15 @@ public sealed partial class AdminUI : IAsyncDisposable
                     Emit("socket_updated", new JsonObject { ["id"] = socket.Id, ["nsp"] = nsp.Name, ["transport"] = "websocket" });
                 };
             }
+            // Upstream proxies socket.data and reports every assignment; _admin changes are reported by the upgrade
+            // handler above, with the transport.
+            socket.Data.Changed += key =>
+            {
+                if (key != "_admin")
+                {
+                    Emit("socket_updated", new JsonObject { ["id"] = socket.Id, ["nsp"] = nsp.Name, ["data"] = SerializeData(socket) });
+                }
+            };
             socket.Disconnected += (s, reason) => Emit("socket_disconnected", nsp.Name, s.Id, reason, Now());
         });
         nsp.Adapter.RoomJoined += (room, id) => Emit("room_joined", nsp.Name, room, id, Now());
@@ -321,6 +339,13 @@ public sealed partial class AdminUI : IAsyncDisposable
     /// <summary>lib/index.ts serialize, for a socket of this node.</summary>
     private JsonObject Serialize(ParleySocket socket)
     {
+        var admin = AdminData(socket.ConnectionId, socket.Transport);
+        return Serialized(socket.Id, admin["clientId"]!.GetValue<string>(), admin["transport"]!.GetValue<string>(), socket.Namespace.Name, SerializeData(socket), socket.Handshake, socket.Rooms);
+    }
+
+    /// <summary>lib/index.ts serializeData: the socket's data without <c>_admin</c>.</summary>
+    private JsonObject SerializeData(ParleySocket socket)
+    {
         var data = new JsonObject();
         foreach (var (key, value) in socket.Data)
         {
@@ -337,8 +362,7 @@ public sealed partial class AdminUI : IAsyncDisposable
                 data[key] = "[not serializable]";
             }
         }
-        var admin = AdminData(socket.ConnectionId, socket.Transport);
-        return Serialized(socket.Id, admin["clientId"]!.GetValue<string>(), admin["transport"]!.GetValue<string>(), socket.Namespace.Name, data, socket.Handshake, socket.Rooms);
+        return data;
     }
 
     /// <summary>lib/index.ts serialize, for a socket another node reported (its <c>data._admin</c> says client and transport).</summary>
@@ -426,6 +450,9 @@ public sealed partial class AdminUI : IAsyncDisposable
 
         [LoggerMessage(7003, LogLevel.Warning, "Admin UI could not send {Event}")]
         public static partial void EmitFailed(ILogger logger, string @event, Exception exception);
+
+        [LoggerMessage(7005, LogLevel.Warning, "Admin UI sign-in refused unchecked (connection {ConnectionId}): too many failures from {Address}")]
+        public static partial void TooManySignIns(ILogger logger, string address, string connectionId);
 
         [LoggerMessage(7004, LogLevel.Warning, "Admin UI: not every node listed the sockets of {Namespace} in time; showing this node's")]
         public static partial void FetchFailed(ILogger logger, string @namespace, Exception exception);

@@ -33,6 +33,16 @@ public sealed class AdminUIOptions
     /// <summary>How often this node sends its <c>server_stats</c> (2 s upstream).</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How many failed sign-ins one client address may make in <see cref="FailedSignInWindow"/> before its next
+    /// attempts are refused unchecked until the window ends (5). Not in upstream, which lets a password be guessed at
+    /// the speed of bcrypt.
+    /// </summary>
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    /// <summary>The window <see cref="MaxFailedSignIns"/> counts in (1 minute).</summary>
+    public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Checks that the options make sense; called by <c>UseAdminUI</c>.</summary>
     internal void Validate()
     {
@@ -43,6 +53,10 @@ public sealed class AdminUIOptions
         if (StatsInterval <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("AdminUIOptions.StatsInterval must be positive.");
+        }
+        if (MaxFailedSignIns < 1 || FailedSignInWindow <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("AdminUIOptions.MaxFailedSignIns must be at least 1 and FailedSignInWindow positive.");
         }
         if (AllowAnonymous)
         {

@@ -102,7 +102,7 @@ public sealed partial class ParleySocket
     /// Application data attached to the socket (socket.io's <c>socket.data</c>); serialized as JSON for
     /// <c>FetchSocketsAsync</c> on other nodes.
     /// </summary>
-    public ConcurrentDictionary<string, object?> Data { get; } = new(StringComparer.Ordinal);
+    public SocketData Data { get; } = new();
 
     /// <summary>State of add-ons (sessions…), never sent anywhere.</summary>
     public ConcurrentDictionary<object, object?> Items { get; } = new();

@@ -18,7 +18,7 @@ public sealed class AdminUITests(RedisServer redis) : IClassFixture<RedisServer>
     private const string Password = "parley-admin";
     private static readonly string s_hash = AdminUIPassword.Hash(Password, cost: 4);
 
-    private static async Task<TestWebHost> StartNodeAsync(string serverId, bool readOnly = false, string? redisUrl = null)
+    private static async Task<TestWebHost> StartNodeAsync(string serverId, bool readOnly = false, string? redisUrl = null, Action<AdminUIOptions>? configure = null)
     {
         var host = await TestWebHost.StartAsync(
             b =>
@@ -46,6 +46,7 @@ public sealed class AdminUITests(RedisServer redis) : IClassFixture<RedisServer>
                     o.ReadOnly = readOnly;
                     o.ServerId = serverId;
                     o.StatsInterval = TimeSpan.FromMilliseconds(500);
+                    configure?.Invoke(o);
                 });
             }));
         if (redisUrl is not null)
@@ -130,6 +131,62 @@ public sealed class AdminUITests(RedisServer redis) : IClassFixture<RedisServer>
         await NextAsync(driver, again.H, "config");
         var forged = await driver.CallForHandleAsync("sio.connect", new { url = host.Url + "/admin", opts = new { transports = new[] { "websocket" }, auth = new { sessionId = "0123456789abcdef" }, forceNew = true } });
         Assert.Equal("invalid credentials", (await driver.NextEventAsync(forged, "connect_error"))!["message"]!.GetValue<string>());
+    }
+
+    /// <summary>Signs in to the admin namespace; the refusal's message, or null when connected.</summary>
+    private static async Task<string?> SignInAsync(NodeDriver driver, string url, object auth)
+    {
+        var h = await driver.CallForHandleAsync("sio.connect", new { url = url + "/admin", opts = new { transports = new[] { "websocket" }, auth, forceNew = true } });
+        var (name, data) = await driver.NextOfAsync(h, ["connect", "connect_error"]);
+        await driver.CallAsync("sio.disconnect", new { h });
+        return name == "connect" ? null : data!["message"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task After_too_many_failed_sign_ins_an_address_is_refused_unchecked_until_its_window_ends()
+    {
+        await using var host = await StartNodeAsync("node-limit", configure: o =>
+        {
+            o.MaxFailedSignIns = 3;
+            o.FailedSignInWindow = TimeSpan.FromSeconds(2);
+        });
+        await using var driver = NodeDriver.Start();
+        var wrong = new { username = "admin", password = "guess" };
+        var right = new { username = "admin", password = Password };
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("invalid credentials", await SignInAsync(driver, host.Url, wrong));
+        }
+        // A forged session id counts as a failure too; here the address is already out of attempts.
+        Assert.Equal("too many attempts, retry later", await SignInAsync(driver, host.Url, right));
+        Assert.Equal("too many attempts, retry later", await SignInAsync(driver, host.Url, new { sessionId = "0123456789abcdef" }));
+        // Refused attempts do not extend the window: the right password works once it ends.
+        await TestTimeouts.Eventually(async () => await SignInAsync(driver, host.Url, right) is null, because: "the window ends");
+        // And success clears the count: three more failures are needed before the next refusal.
+        Assert.Equal("invalid credentials", await SignInAsync(driver, host.Url, wrong));
+        Assert.Null(await SignInAsync(driver, host.Url, right));
+    }
+
+    [Fact]
+    public async Task An_assignment_to_socket_data_reaches_the_UI_as_socket_updated()
+    {
+        await using var host = await StartNodeAsync("node-data");
+        await using var driver = NodeDriver.Start();
+        var app = await ConnectAsync(driver, host.Url, new { room = "lobby" });
+        var admin = await ConnectAsync(driver, host.Url + "/admin", new { username = "admin", password = Password });
+        await NextAsync(driver, admin.H, "all_sockets");
+
+        var socket = host.Services.GetRequiredService<ParleyServer>().Sockets.Sockets[app.Id];
+        socket.Data["status"] = "away";
+        var updated = (await NextAsync(driver, admin.H, "socket_updated", a => a[0]!["id"]!.GetValue<string>() == app.Id))!["args"]![0]!;
+        Assert.Equal("/", updated["nsp"]!.GetValue<string>());
+        Assert.Equal("away", updated["data"]!["status"]!.GetValue<string>());
+        Assert.Equal("user-" + app.Id[..4], updated["data"]!["name"]!.GetValue<string>());
+        Assert.Null(updated["data"]!["_admin"]);
+
+        socket.Data.Remove("status");
+        var removed = (await NextAsync(driver, admin.H, "socket_updated", a => a[0]!["id"]!.GetValue<string>() == app.Id))!["args"]![0]!;
+        Assert.Null(removed["data"]!["status"]);
     }
 
     [Fact]

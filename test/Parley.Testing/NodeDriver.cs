@@ -59,7 +59,11 @@ public sealed class NodeDriver : IAsyncDisposable
         (await CallAsync(op, args))!.GetValue<string>();
 
     /// <summary>Waits for the next event named <paramref name="eventName"/> of handle <paramref name="handle"/>.</summary>
-    public async Task<JsonNode?> NextEventAsync(string handle, string eventName, TimeSpan? timeout = null, Func<JsonNode?, bool>? where = null)
+    public async Task<JsonNode?> NextEventAsync(string handle, string eventName, TimeSpan? timeout = null, Func<JsonNode?, bool>? where = null) =>
+        (await NextOfAsync(handle, [eventName], timeout, where)).Data;
+
+    /// <summary>Waits for the next event of <paramref name="handle"/> named any of <paramref name="eventNames"/>.</summary>
+    public async Task<(string Event, JsonNode? Data)> NextOfAsync(string handle, string[] eventNames, TimeSpan? timeout = null, Func<JsonNode?, bool>? where = null)
     {
         var channel = EventsOf(handle);
         using var cts = new CancellationTokenSource(timeout ?? TestTimeouts.Default);
@@ -68,15 +72,15 @@ public sealed class NodeDriver : IAsyncDisposable
             while (true)
             {
                 var e = await channel.Reader.ReadAsync(cts.Token);
-                if (e.Event == eventName && (where is null || where(e.Data)))
+                if (eventNames.Contains(e.Event) && (where is null || where(e.Data)))
                 {
-                    return e.Data;
+                    return (e.Event, e.Data);
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"no '{eventName}' event for {handle} in time; stderr: {Stderr}");
+            throw new TimeoutException($"no '{string.Join("' or '", eventNames)}' event for {handle} in time; stderr: {Stderr}");
         }
     }
 
