@@ -211,6 +211,55 @@ public sealed class AdminUITests(RedisServer redis) : IClassFixture<RedisServer>
     }
 
     [Fact]
+    public async Task In_a_mixed_cluster_with_a_Node_admin_ui_node_each_UI_sees_and_disconnects_the_other_nodes_sockets()
+    {
+        await using var parley = await StartNodeAsync("node-parley", redisUrl: redis.Url);
+        // test/js/redis-peer.mjs: socket.io 4.8 + @socket.io/redis-adapter + @socket.io/admin-ui's instrument().
+        await using var node = NodeDriver.Start("redis-peer.mjs", new Dictionary<string, string>
+        {
+            ["PEER_MODE"] = "classic",
+            ["PEER_REDIS"] = redis.Url,
+            ["PEER_ADMIN_HASH"] = s_hash,
+            ["PEER_SERVER_ID"] = "node-js",
+        });
+        var nodeUrl = $"http://127.0.0.1:{(await node.NextEventAsync("peer", "listening"))!["port"]!.GetValue<int>()}";
+        var io = parley.Services.GetRequiredService<ParleyServer>();
+        foreach (var nsp in new[] { "/", "/admin" })
+        {
+            var adapter = io.Of(nsp).Adapter;
+            await TestTimeouts.Eventually(async () => await adapter.ServerCountAsync() == 2, because: $"both nodes serve {nsp}");
+        }
+        await using var driver = NodeDriver.Start();
+
+        // Parley's UI, a socket on the Node node.
+        var onNode = await ConnectAsync(driver, nodeUrl, new { rooms = new[] { "lobby" } });
+        var parleyUi = await ConnectAsync(driver, parley.Url + "/admin", new { username = "admin", password = Password });
+        var all = (await NextAsync(driver, parleyUi.H, "all_sockets"))!["args"]![0]!.AsArray();
+        var listed = all.Single(s => s!["id"]!.GetValue<string>() == onNode.Id)!;
+        Assert.Equal("websocket", listed["transport"]!.GetValue<string>());
+        Assert.Equal(12, listed["clientId"]!.GetValue<string>().Length);
+        Assert.Contains("lobby", listed["rooms"]!.AsArray().Select(r => r!.GetValue<string>()));
+        await NextAsync(driver, parleyUi.H, "server_stats", s => s[0]!["serverId"]!.GetValue<string>() == "node-js");
+        await EmitAsync(driver, parleyUi.H, "_disconnect", "/", false, onNode.Id);
+        Assert.Equal("io server disconnect", (await driver.NextEventAsync(onNode.H, "disconnect"))!["reason"]!.GetValue<string>());
+        await NextAsync(driver, parleyUi.H, "socket_disconnected", s => s[1]!.GetValue<string>() == onNode.Id);
+
+        // The Node node's UI, a socket on Parley: the same password (bcryptjs checks Parley's hash format).
+        var onParley = await ConnectAsync(driver, parley.Url, new { room = "lobby" });
+        var nodeUi = await ConnectAsync(driver, nodeUrl + "/admin", new { username = "admin", password = Password });
+        all = (await NextAsync(driver, nodeUi.H, "all_sockets"))!["args"]![0]!.AsArray();
+        listed = all.Single(s => s!["id"]!.GetValue<string>() == onParley.Id)!;
+        Assert.Equal("websocket", listed["transport"]!.GetValue<string>());
+        Assert.Equal(12, listed["clientId"]!.GetValue<string>().Length);
+        Assert.Equal("user-" + onParley.Id[..4], listed["data"]!["name"]!.GetValue<string>());
+        Assert.Contains("lobby", listed["rooms"]!.AsArray().Select(r => r!.GetValue<string>()));
+        await NextAsync(driver, nodeUi.H, "server_stats", s => s[0]!["serverId"]!.GetValue<string>() == "node-parley");
+        await EmitAsync(driver, nodeUi.H, "_disconnect", "/", false, onParley.Id);
+        Assert.Equal("io server disconnect", (await driver.NextEventAsync(onParley.H, "disconnect"))!["reason"]!.GetValue<string>());
+        await NextAsync(driver, nodeUi.H, "socket_disconnected", s => s[1]!.GetValue<string>() == onParley.Id);
+    }
+
+    [Fact]
     public async Task On_two_Redis_nodes_the_UI_of_one_sees_and_disconnects_the_sockets_of_the_other()
     {
         await using var a = await StartNodeAsync("node-a", redisUrl: redis.Url);

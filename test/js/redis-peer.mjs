@@ -8,11 +8,14 @@
 //         {"h":"peer","event":"serverSideEmit","data":{...}} (something the server received)
 // The first line is {"h":"peer","event":"listening","data":{"port":N}}. Binary crosses as {"$bin":"<base64>"}.
 // Clients connect with auth {rooms:[...], data:...}: they join those rooms and get that socket.data.
+// PEER_ADMIN_HASH (a bcrypt hash; user "admin") instruments the server with @socket.io/admin-ui 0.5, as serverId
+// PEER_SERVER_ID.
 import { createInterface } from "node:readline";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createClient } from "redis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { instrument } from "@socket.io/admin-ui";
 
 const [mode = process.env.PEER_MODE ?? "classic", url = process.env.PEER_REDIS ?? "redis://127.0.0.1:6379", key = process.env.PEER_KEY] =
   process.argv.slice(2);
@@ -48,6 +51,14 @@ const io = new Server(httpServer, {
     ? createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {})
     : createAdapter(pub, sub, key ? { key } : {}),
 });
+if (process.env.PEER_ADMIN_HASH) {
+  instrument(io, {
+    auth: { type: "basic", username: "admin", password: process.env.PEER_ADMIN_HASH },
+    serverId: process.env.PEER_SERVER_ID,
+    // development (upstream's default without NODE_ENV) is the mode that lists sockets and reports their changes.
+    mode: "development",
+  });
+}
 for (const nsp of namespaces) {
   io.of(nsp).on("connection", (socket) => {
     const auth = socket.handshake.auth || {};
