@@ -34,7 +34,7 @@ public sealed class ParleyNode : IAsyncDisposable
     /// and the namespaces' subscriptions confirmed: a publish before that would be dropped (the command connection
     /// fails fast while connecting), and a broadcast from another node would be missed.
     /// </summary>
-    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null)
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null, Action<RedisStreamsAdapterOptions>? streams = null)
     {
         ParleyNode? node = null;
         var host = await TestWebHost.StartAsync(
@@ -44,12 +44,24 @@ public sealed class ParleyNode : IAsyncDisposable
                 {
                     b.Services.AddSingleton(time);
                 }
-                b.Services.AddParley().AddRedis(redisUrl, o =>
+                if (streams is not null)
                 {
-                    o.Sharded = sharded;
-                    o.RequestsTimeout = TimeSpan.FromSeconds(3);
-                    configure?.Invoke(o);
-                });
+                    // The Redis Streams adapter (Streams/) instead of the pub/sub ones.
+                    b.Services.AddParley().AddRedisStreams(redisUrl, o =>
+                    {
+                        o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                        streams(o);
+                    });
+                }
+                else
+                {
+                    b.Services.AddParley().AddRedis(redisUrl, o =>
+                    {
+                        o.Sharded = sharded;
+                        o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                        configure?.Invoke(o);
+                    });
+                }
                 b.Services.AddHealthChecks().AddParleyRedis(failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
             },
             app => app.MapParley("/socket.io", io =>
