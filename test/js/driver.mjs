@@ -127,6 +127,14 @@ const ops = {
     get(h).socket.connect();
     return true;
   },
+  // Connects a disconnected socket again, to another server (the Manager's uri changed): with connection state
+  // recovery it still sends the pid and last offset it has, as after a load balancer moved it to another node.
+  "sio.reconnectTo"({ h, url }) {
+    const socket = get(h).socket;
+    socket.io.uri = url;
+    socket.connect();
+    return true;
+  },
   // Drops the connection under the socket as a network failure would, from the client side (engine.close()): the
   // socket reports "forced close", and the server sees the transport close, a recoverable reason.
   "sio.closeEngine"({ h }) {

@@ -32,6 +32,9 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
     private readonly string _channelPrefix;
     private readonly RedisMessageHandler _onPubSub;
     private readonly ILogger _logger;
+    // Sessions being written: a server that shuts down persists its sockets' sessions, then disposes its adapters,
+    // which wait for those writes (briefly) so a client can recover on another node.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _persisting = new();
     private RedisInbox? _inbox;
     private int _initialized;
     private int _disposed;
@@ -137,6 +140,84 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         }
     }
 
+    // ---- connection state recovery (upstream persistSession / restoreSession) ----
+
+    // upstream RESTORE_SESSION_MAX_XRANGE_CALLS; each call here reads at most RestoreBatch entries.
+    private const int MaxRestoreCalls = 100;
+    private const int RestoreBatch = 1_000;
+
+    /// <summary>
+    /// <c>SET {sessionKeyPrefix}{pid} base64(msgpack({sid, pid, rooms, data})) PX maxDisconnectionDuration</c>, as
+    /// upstream: a Node node can restore it, and this node restores what a Node node persisted.
+    /// </summary>
+    public override async Task PersistSessionAsync(PersistedSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (Namespace.Server.Options.ConnectionStateRecovery is not { } recovery)
+        {
+            return;
+        }
+        var multiplexer = _connections.Multiplexer ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet");
+        var value = Convert.ToBase64String(StreamsWire.EncodeSession(session, Namespace.Server.WireOptions));
+        Task write = multiplexer.GetDatabase().StringSetAsync(_options.SessionKeyPrefix + session.Pid, value, recovery.MaxDisconnectionDuration);
+        _persisting[write] = 0;
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _persisting.TryRemove(write, out _);
+        }
+    }
+
+    /// <summary>
+    /// GETDEL the session and check that the offset is still in the stream (both at once, as upstream), then read the
+    /// stream after the offset: every BROADCAST entry of this namespace that reaches the session's rooms (and is not
+    /// volatile) is a missed packet, its entry id its offset. Null when the offset is not a stream id, the session has
+    /// expired or was taken, or the offset was trimmed away: the client then gets a fresh socket.
+    /// </summary>
+    public override async Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset)
+    {
+        ArgumentNullException.ThrowIfNull(privateSessionId);
+        ArgumentNullException.ThrowIfNull(offset);
+        if (!StreamsWire.IsStreamId(offset))
+        {
+            return null;
+        }
+        var multiplexer = _connections.Multiplexer ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet");
+        var database = multiplexer.GetDatabase();
+        var rawSession = database.StringGetDeleteAsync(_options.SessionKeyPrefix + privateSessionId);
+        var offsetEntry = database.StreamRangeAsync(_stream, offset, offset, count: 1);
+        await Task.WhenAll(rawSession, offsetEntry).ConfigureAwait(false);
+        if (rawSession.Result.IsNullOrEmpty || offsetEntry.Result.Length == 0 ||
+            StreamsWire.DecodeSession(Convert.FromBase64String(rawSession.Result.ToString())) is not { } session)
+        {
+            return null;
+        }
+        var rooms = new HashSet<string>(session.Rooms, StringComparer.Ordinal);
+        var missed = new List<BroadcastPacket>();
+        var from = offset;
+        for (var call = 0; call < MaxRestoreCalls; call++)
+        {
+            var entries = await database.StreamRangeAsync(_stream, StreamsWire.NextId(from), "+", count: RestoreBatch).ConfigureAwait(false);
+            foreach (var entry in entries)
+            {
+                from = entry.Id.ToString();
+                if (StreamsWire.ReadMissedPacket(entry, Namespace.Name, rooms) is { } packet)
+                {
+                    packet.Offset = from;
+                    missed.Add(packet);
+                }
+            }
+            if (entries.Length < RestoreBatch)
+            {
+                break;
+            }
+        }
+        return new RestoredSession { Session = session, MissedPackets = missed };
+    }
+
     // ---- receiving ----
 
     /// <summary>A stream entry of this namespace, from the reader's loop: queued, then decoded and handled in order.</summary>
@@ -190,6 +271,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
             return;
         }
         _reader.Unregister(this);
+        await Task.WhenAll(_persisting.Keys).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await Task.WhenAll(_connections.UnsubscribeAsync(_publicChannel), _connections.UnsubscribeAsync(_privateChannel))
             .WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await base.DisposeAsync().ConfigureAwait(false);

@@ -107,6 +107,109 @@ internal static class StreamsWire
         return new ClusterMessage(uid, nsp, (ClusterMessageType)type, data, attachments);
     }
 
+    /// <summary>msgpack <c>{sid, pid, rooms, data}</c> (socket.ts <c>_cleanup</c>: the session upstream persists).</summary>
+    public static byte[] EncodeSession(PersistedSession session, JsonSerializerOptions wireOptions)
+    {
+        var payload = Parley.Serialization.SocketPayload.Create(null, [session.Data], wireOptions);
+        using var data = JsonDocument.Parse(payload.Json);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(4);
+        writer.WriteString("sid");
+        writer.WriteString(session.Sid);
+        writer.WriteString("pid");
+        writer.WriteString(session.Pid);
+        writer.WriteString("rooms");
+        writer.WriteArrayHeader(session.Rooms.Count);
+        foreach (var room in session.Rooms)
+        {
+            writer.WriteString(room);
+        }
+        writer.WriteString("data");
+        RedisWire.WriteMsgpack(ref writer, data.RootElement[0], payload.Attachments);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A persisted session (ours or a Node node's); its data values come back as JSON elements. Null when malformed.</summary>
+    public static PersistedSession? DecodeSession(byte[] raw)
+    {
+        var (root, _) = RedisWire.Decode(raw);
+        if (RedisWire.GetString(root, "sid") is not { } sid || RedisWire.GetString(root, "pid") is not { } pid)
+        {
+            return null;
+        }
+        var data = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (RedisWire.TryGet(root, "data", out var d) && d.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in d.EnumerateObject())
+            {
+                data[property.Name] = property.Value.Clone();
+            }
+        }
+        return new PersistedSession
+        {
+            Sid = sid,
+            Pid = pid,
+            Rooms = [.. RedisWire.ReadSet(root, "rooms")],
+            Data = data,
+            DisconnectedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    /// <summary>
+    /// A stream entry as a missed packet of a session in <paramref name="rooms"/> (upstream <c>restoreSession</c> and
+    /// <c>shouldIncludePacket</c>): a BROADCAST of <paramref name="nsp"/> to no room or to one of the rooms, excepting
+    /// none of them, and not volatile. Null otherwise, or when the entry is malformed.
+    /// </summary>
+    public static BroadcastPacket? ReadMissedPacket(StreamEntry entry, string nsp, HashSet<string> rooms)
+    {
+        string? uid = null, entryNsp = null, type = null;
+        ReadOnlyMemory<byte>? data = null;
+        foreach (var field in entry.Values)
+        {
+            if (field.Name == UidField)
+            {
+                uid = field.Value;
+            }
+            else if (field.Name == NspField)
+            {
+                entryNsp = field.Value;
+            }
+            else if (field.Name == TypeField)
+            {
+                type = field.Value;
+            }
+            else if (field.Name == DataField)
+            {
+                data = (byte[]?)field.Value;
+            }
+        }
+        if (uid is null || entryNsp != nsp || type != "3")
+        {
+            return null;
+        }
+        try
+        {
+            var message = DecodeEntry(uid, nsp, type, data);
+            if (message is null || !RedisWire.TryGet(message.Data, "packet", out var packet) || !RedisWire.TryGet(packet, "data", out var packetData) ||
+                packetData.ValueKind != JsonValueKind.Array || !RedisWire.TryGet(message.Data, "opts", out var opts) || RedisWire.TryGet(message.Data, "requestId", out _))
+            {
+                return null;
+            }
+            var options = RedisWire.ReadOptions(opts);
+            var included = options.Rooms.Count == 0 || options.Rooms.Overlaps(rooms);
+            if (!included || options.Except.Overlaps(rooms) || options.Flags.Volatile)
+            {
+                return null;
+            }
+            return new BroadcastPacket(nsp, RedisWire.ToPayload(packetData, message.Attachments));
+        }
+        catch (Exception e) when (e is JsonException or MessagePackFormatException or FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Redis Streams ids are <c>ms-seq</c>; upstream refuses any other offset.</summary>
     public static bool IsStreamId(string offset)
     {

@@ -29,6 +29,8 @@ public abstract class ClusterAdapter : ParleyAdapter
     private readonly Channel<Action> _serverEvents;
     private readonly Task _serverEventsWorker;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _broadcastOrder = new();
+    private Task _lastDelivery = Task.CompletedTask;
     private long _publishFailures;
     private long _lastFailureLog;
     private long _droppedServerEvents;
@@ -79,20 +81,68 @@ public abstract class ClusterAdapter : ParleyAdapter
     // ---- operations ----
 
     /// <summary>
-    /// Delivers to this node's sockets and publishes a BROADCAST <c>{packet:{type:2,data,nsp}, opts}</c> for the
-    /// others (not awaited: while the transport is down the others miss it and the failure is logged).
+    /// Publishes a BROADCAST <c>{packet:{type:2,data,nsp}, opts}</c> for the other nodes and delivers to this node's
+    /// sockets. Without connection state recovery the local delivery comes first and the publish is not awaited
+    /// (while the transport is down the others miss it; the failure is logged). With it, a broadcast that is not
+    /// volatile waits for its publish, whose answer is the packet's <see cref="BroadcastPacket.Offset"/>
+    /// (upstream <c>addOffsetIfNecessary</c>), and local deliveries keep the order of the publishes, so a client's
+    /// last offset is always that of the last packet it got.
     /// </summary>
-    public override Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
+    public override async Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
     {
         ArgumentNullException.ThrowIfNull(packet);
         ArgumentNullException.ThrowIfNull(options);
-        BroadcastLocal(packet, options);
-        if (!options.Flags.Local)
+        if (options.Flags.Local)
         {
-            Publish(CreateBroadcast(packet, options, requestId: null));
+            BroadcastLocal(packet, options);
+            return;
         }
-        return Task.CompletedTask;
+        var message = CreateBroadcast(packet, options, requestId: null);
+        if (!KeepsOffset(options))
+        {
+            BroadcastLocal(packet, options);
+            Publish(message);
+            return;
+        }
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        Task<string?> publishing;
+        // The publish starts in the order tickets are taken, so a transport that keeps the order of its publishes
+        // (one connection, a log) hands out offsets in ticket order, and local deliveries follow the same order.
+        lock (_broadcastOrder)
+        {
+            previous = _lastDelivery;
+            _lastDelivery = delivered.Task;
+            publishing = PublishAndLogAsync(message);
+        }
+        try
+        {
+            var offset = await publishing.ConfigureAwait(false);
+            await previous.ConfigureAwait(false);
+            if (!string.IsNullOrEmpty(offset))
+            {
+                packet.Offset = offset;
+            }
+            BroadcastLocal(packet, options);
+        }
+        finally
+        {
+            delivered.TrySetResult();
+        }
     }
+
+    /// <summary>Whether a broadcast gets an offset: connection state recovery is on and it is not volatile.</summary>
+    private bool KeepsOffset(BroadcastOptions options) => Namespace.Server.Options.ConnectionStateRecovery is not null && !options.Flags.Volatile;
+
+    /// <summary>
+    /// Connection state recovery needs a transport that keeps messages (offsets) and sessions where every node can
+    /// read them: this contract has none of its own. A transport with a log overrides both (the Redis Streams adapter
+    /// does); without that, nothing is kept and a reconnecting client gets a fresh socket.
+    /// </summary>
+    public override Task PersistSessionAsync(PersistedSession session) => Task.CompletedTask;
+
+    /// <inheritdoc cref="PersistSessionAsync"/>
+    public override Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset) => Task.FromResult<RestoredSession?>(null);
 
     /// <summary>The BROADCAST message of <paramref name="packet"/> (with <paramref name="requestId"/> when it expects acks).</summary>
     private protected ClusterMessage CreateBroadcast(BroadcastPacket packet, BroadcastOptions options, string? requestId) =>
@@ -421,7 +471,7 @@ public abstract class ClusterAdapter : ParleyAdapter
                     return;
                 }
                 var options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
-                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(JsonSerializer.SerializeToUtf8Bytes(packetData), message.Attachments));
+                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Text.Encoding.UTF8.GetBytes(packetData.GetRawText()), message.Attachments));
                 var requestId = ClusterJson.GetString(data, "requestId");
                 if (requestId is null)
                 {
@@ -495,7 +545,14 @@ public abstract class ClusterAdapter : ParleyAdapter
     /// Delivers another node's broadcast to this node's sockets. <paramref name="offset"/> is the message's offset in
     /// the transport's log (connection state recovery appends it to the packet).
     /// </summary>
-    private protected virtual void OnRemoteBroadcast(BroadcastPacket packet, BroadcastOptions options, string? offset) => BroadcastLocal(packet, options);
+    private void OnRemoteBroadcast(BroadcastPacket packet, BroadcastOptions options, string? offset)
+    {
+        if (!string.IsNullOrEmpty(offset) && KeepsOffset(options))
+        {
+            packet.Offset = offset;
+        }
+        BroadcastLocal(packet, options);
+    }
 
     private static BroadcastOptions ReadOptions(JsonElement data) =>
         ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();

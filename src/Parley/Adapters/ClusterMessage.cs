@@ -87,7 +87,7 @@ public sealed class ClusterMessage
                 return json;
             }
             var data = _data!.Value;
-            var text = data.ValueKind == JsonValueKind.Undefined ? ReadOnlyMemory<byte>.Empty : JsonSerializer.SerializeToUtf8Bytes(data);
+            var text = data.ValueKind == JsonValueKind.Undefined ? ReadOnlyMemory<byte>.Empty : System.Text.Encoding.UTF8.GetBytes(data.GetRawText());
             _json = text;
             return text;
         }
