@@ -209,7 +209,15 @@ public class Namespace
     /// </summary>
     internal async Task<ParleySocket?> AuthorizeAsync(SocketClient client, JsonElement? auth)
     {
-        var socket = new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), new SocketHandshake(client.Connection.Handshake, auth));
+        var handshake = new SocketHandshake(client.Connection.Handshake, auth);
+        var (restored, offset) = await RestoreSessionAsync(client, auth);
+        var socket = restored is null
+            ? new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), handshake)
+            : new ParleySocket(this, client, handshake, restored, offset!);
+        if (restored is not null && Server.Options.ConnectionStateRecovery!.SkipMiddlewares)
+        {
+            return socket; // namespace.ts _add: a recovered socket skips the middlewares (skipMiddlewares)
+        }
         var middlewares = Parent is null ? _middlewares : [.. Parent.Middlewares, .. _middlewares];
         try
         {
@@ -227,6 +235,31 @@ public class Namespace
             return null;
         }
         return socket;
+    }
+
+    /// <summary>
+    /// namespace.ts _createSocket: with recovery on and a CONNECT whose auth carries the client's private session
+    /// id and last offset (socket.io-client adds them by itself), the adapter's session, or null for a fresh socket.
+    /// </summary>
+    private async Task<(RestoredSession? Session, string? Offset)> RestoreSessionAsync(SocketClient client, JsonElement? auth)
+    {
+        if (Server.Options.ConnectionStateRecovery is null || auth is not { ValueKind: JsonValueKind.Object } data ||
+            !data.TryGetProperty("pid"u8, out var pid) || pid.ValueKind != JsonValueKind.String ||
+            !data.TryGetProperty("offset"u8, out var offset) || offset.ValueKind != JsonValueKind.String)
+        {
+            return (null, null);
+        }
+        var offsetText = offset.GetString()!;
+        try
+        {
+            return (await Adapter.RestoreSessionAsync(pid.GetString()!, offsetText), offsetText);
+        }
+        catch (Exception ex)
+        {
+            SocketLog.RestoreSessionFailed(Server.Logger, client.Connection.Id, Name, ex);
+            Server.Metrics.RecoveryAttempt("error");
+            return (null, null);
+        }
     }
 
     /// <summary>
@@ -269,17 +302,31 @@ public class Namespace
         return passed;
     }
 
-    /// <summary><c>40[/nsp,]{"sid":"…"}</c> (socket.ts _onconnect; no <c>pid</c> without connection-state recovery).</summary>
-    internal EnginePacket ConnectFrame(string socketId)
+    /// <summary>
+    /// <c>40[/nsp,]{"sid":"…"}</c>, with <c>"pid":"…"</c> under connection state recovery (socket.ts _onconnect).
+    /// Both ids are ASCII from <see cref="EngineIO.EngineServer.GenerateId"/>, or came back from a session this
+    /// server kept.
+    /// </summary>
+    internal EnginePacket ConnectFrame(string socketId, string? pid = null)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(48 + Name.Length);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(80 + Name.Length);
         buffer.Write("4"u8);
         SocketPacketWriter.WriteHeader(buffer, SocketPacketType.Connect, Name, null, 0);
         buffer.Write("{\"sid\":\""u8);
-        System.Text.Encoding.ASCII.GetBytes(socketId, buffer.GetSpan(socketId.Length));
-        buffer.Advance(socketId.Length);
+        WriteAscii(buffer, socketId);
+        if (pid is not null)
+        {
+            buffer.Write("\",\"pid\":\""u8);
+            WriteAscii(buffer, pid);
+        }
         buffer.Write("\"}"u8);
         return EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false);
+    }
+
+    private static void WriteAscii(System.Buffers.ArrayBufferWriter<byte> buffer, string value)
+    {
+        System.Text.Encoding.ASCII.GetBytes(value, buffer.GetSpan(value.Length));
+        buffer.Advance(value.Length);
     }
 
     /// <summary>Runs the connection handlers for a socket that just connected.</summary>

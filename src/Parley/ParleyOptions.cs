@@ -35,6 +35,11 @@ public sealed class ParleyOptions
     public bool CleanupEmptyChildNamespaces { get; set; }
 
     /// <summary>
+    /// Connection state recovery (<c>connectionStateRecovery</c>); null (the default, as in socket.io) turns it off.
+    /// </summary>
+    public ConnectionStateRecoveryOptions? ConnectionStateRecovery { get; set; }
+
+    /// <summary>
     /// How event arguments are (de)serialized: web defaults (camelCase). Add a source-generated context through
     /// <see cref="JsonSerializerOptions.TypeInfoResolverChain"/> for trimming or speed. Byte arrays travel as binary
     /// attachments, never as base64.
@@ -45,6 +50,7 @@ public sealed class ParleyOptions
     public void Validate()
     {
         Engine.Validate();
+        ConnectionStateRecovery?.Validate();
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("ConnectTimeout must be positive.");

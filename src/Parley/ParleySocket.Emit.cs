@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Parley.Adapters;
 using Parley.Protocol.SocketIO;
 using Parley.Serialization;
 
@@ -41,11 +42,29 @@ public sealed partial class ParleySocket
     /// <summary>An emitter that sets the compress flag (<c>socket.compress(bool)</c>).</summary>
     public SocketEmitter Compress(bool compress) => new(this, compress: compress);
 
-    internal void Emit(string eventName, ReadOnlySpan<object?> args, bool isVolatile, bool compress, long? ackId)
+    internal Task Emit(string eventName, ReadOnlySpan<object?> args, bool isVolatile, bool compress, long? ackId)
     {
         var payload = SocketPayload.Create(eventName, args, WireOptions);
+        if (ackId is null && Namespace.Server.Options.ConnectionStateRecovery is not null)
+        {
+            // socket.ts emit: with recovery on, through the adapter to the socket's own room, so that the packet
+            // gets an offset and is kept for this client if it is away (an emit with an ack is never kept).
+            var packet = new BroadcastPacket(Namespace.Name, payload);
+            return Namespace.Adapter.BroadcastAsync(packet, new BroadcastOptions(RoomSet.Empty.Add(Id), null, EmitFlags(isVolatile, compress)));
+        }
         SendFrames(payload.Encode(SocketPacketType.Event, Namespace.Name, ackId, compress), isVolatile);
+        return Task.CompletedTask;
     }
+
+    private static readonly BroadcastFlags[] s_emitFlags =
+    [
+        BroadcastFlags.Default with { Compress = false },
+        BroadcastFlags.Default,
+        BroadcastFlags.Default with { Volatile = true, Compress = false },
+        BroadcastFlags.Default with { Volatile = true },
+    ];
+
+    private static BroadcastFlags EmitFlags(bool isVolatile, bool compress) => s_emitFlags[(isVolatile ? 2 : 0) + (compress ? 1 : 0)];
 
     internal void SendAck(long id, object?[] args)
     {
@@ -161,9 +180,11 @@ public readonly struct SocketEmitter
     public Task EmitAsync(string eventName, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(eventName);
-        if (_socket.Connected)
+        // With recovery on, an emit to a socket that dropped is kept for it, as in socket.io: if the client comes
+        // back in time, its recovered socket (same id) gets it.
+        if (_socket.Connected || _socket.Pid is not null)
         {
-            _socket.Emit(eventName, args, _volatile, _compress, ackId: null);
+            return _socket.Emit(eventName, args, _volatile, _compress, ackId: null);
         }
         return Task.CompletedTask;
     }
@@ -189,7 +210,7 @@ public readonly struct SocketEmitter
                 tcs.TrySetResult(result);
             }
         });
-        _socket.Emit(eventName, args, _volatile, _compress, id);
+        _ = _socket.Emit(eventName, args, _volatile, _compress, id); // with an ack id: sent at once, never through the adapter
         try
         {
             var task = tcs.Task;

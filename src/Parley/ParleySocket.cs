@@ -31,7 +31,42 @@ public sealed partial class ParleySocket
         _logger = @namespace.Server.Logger;
         Id = id;
         Handshake = handshake;
+        if (@namespace.Server.Options.ConnectionStateRecovery is not null)
+        {
+            // socket.ts constructor: the private session id, from a CSPRNG like the socket id. Only this client
+            // learns it (CONNECT ack); whoever presents it gets this socket's id, rooms and data back.
+            Pid = EngineIO.EngineServer.GenerateId();
+        }
     }
+
+    /// <summary>A socket that takes over a recovered session: its id, private session id and data.</summary>
+    internal ParleySocket(Namespace @namespace, SocketClient client, SocketHandshake handshake, RestoredSession restored, string offset)
+        : this(@namespace, client, restored.Session.Sid, handshake)
+    {
+        Pid = restored.Session.Pid;
+        Restored = restored;
+        RestoredOffset = offset;
+        Recovered = true;
+        foreach (var (key, value) in restored.Session.Data)
+        {
+            Data[key] = value;
+        }
+    }
+
+    /// <summary>The private session id under connection state recovery (socket.io's <c>pid</c>), else null.</summary>
+    internal string? Pid { get; }
+
+    /// <summary>The session this socket recovered, until it has joined its rooms and sent the missed packets.</summary>
+    internal RestoredSession? Restored { get; private set; }
+
+    /// <summary>The offset the client came back with, when this socket recovered a session.</summary>
+    internal string? RestoredOffset { get; }
+
+    /// <summary>
+    /// Whether this socket recovered the state of a connection that dropped (socket.io's <c>socket.recovered</c>):
+    /// it has the same <see cref="Id"/>, rooms and <see cref="Data"/>, and got the packets it missed before any new one.
+    /// </summary>
+    public bool Recovered { get; private init; }
 
     /// <summary>The socket id: 20 characters from a CSPRNG, also the name of the socket's own room.</summary>
     public string Id { get; }
@@ -187,8 +222,11 @@ public sealed partial class ParleySocket
     internal void OnConnected()
     {
         System.Threading.Volatile.Write(ref _connected, 1);
-        Namespace.Adapter.AddAll(Id, [Id]);
+        Namespace.Adapter.AddAll(Id, Restored is { } restored ? [Id, .. restored.Session.Rooms] : [Id]);
     }
+
+    /// <summary>Forgets the restored session once it is applied (its missed packets are no longer needed).</summary>
+    internal void ClearRestored() => Restored = null;
 
     /// <summary>Ends the socket: disconnecting handlers, leave rooms, fail pending acks, disconnected handlers.</summary>
     internal void OnClose(string reason)
@@ -198,12 +236,61 @@ public sealed partial class ParleySocket
             return;
         }
         Invoke(Disconnecting, reason);
+        if (Pid is not null && IsRecoverable(reason))
+        {
+            PersistSession();
+        }
         Namespace.Adapter.DelAll(Id);
         Namespace.Remove(this);
         _client.Remove(this);
         FailPendingAcks();
         SocketLog.Disconnected(_logger, Id, reason);
         Invoke(Disconnected, reason);
+    }
+
+    /// <summary>
+    /// Whether a disconnection leaves a session to recover (socket.ts RECOVERABLE_DISCONNECT_REASONS): the transport
+    /// failed or the server closed it, not a disconnection the client or the application asked for.
+    /// </summary>
+    private static bool IsRecoverable(string reason) => reason is EngineIO.EngineCloseReasons.TransportError
+        or EngineIO.EngineCloseReasons.TransportClose or EngineIO.EngineCloseReasons.ForcedClose
+        or EngineIO.EngineCloseReasons.PingTimeout or DisconnectReasons.ServerShuttingDown or DisconnectReasons.ForcedServerClose;
+
+    private void PersistSession()
+    {
+        var session = new PersistedSession
+        {
+            Sid = Id,
+            Pid = Pid!,
+            Rooms = [.. Rooms],
+            Data = new Dictionary<string, object?>(Data, StringComparer.Ordinal),
+            DisconnectedAt = Namespace.Server.Time.GetUtcNow(),
+        };
+        Task task;
+        try
+        {
+            task = Namespace.Adapter.PersistSessionAsync(session);
+        }
+        catch (Exception ex)
+        {
+            task = Task.FromException(ex);
+        }
+        if (!task.IsCompletedSuccessfully)
+        {
+            _ = ObservePersistAsync(task);
+        }
+    }
+
+    private async Task ObservePersistAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex)
+        {
+            SocketLog.PersistSessionFailed(_logger, Id, Namespace.Name, ex);
+        }
     }
 
     private void Invoke(Action<ParleySocket, string>? handlers, string reason)

@@ -156,19 +156,64 @@ internal sealed class SocketClient
             {
                 return;
             }
-            nsp.Add(socket);
-            _sockets[nsp.Name] = socket;
-            _connectTimer.Dispose();
-            if (Connection.State != EngineConnectionState.Open)
+            if (socket.Restored is { } restored && nsp.Adapter.Recovery is { } log)
             {
-                // The connection closed while the socket was being added, perhaps after OnClose had looked at
-                // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.
-                socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
+                // No broadcast of this node between the missed packets and the live ones: see RecoveryLog.
+                lock (log.Lock)
+                {
+                    if (!Add(nsp, socket))
+                    {
+                        return;
+                    }
+                    SendMissed(nsp, socket, restored, log);
+                }
+            }
+            else if (!Add(nsp, socket))
+            {
                 return;
             }
-            Send(nsp.ConnectFrame(socket.Id));
             nsp.OnSocketConnected(socket);
         }
+    }
+
+    /// <summary>Registers the socket and queues its CONNECT ack; false when the connection closed meanwhile.</summary>
+    private bool Add(Namespace nsp, ParleySocket socket)
+    {
+        nsp.Add(socket);
+        _sockets[nsp.Name] = socket;
+        _connectTimer.Dispose();
+        if (Connection.State != EngineConnectionState.Open)
+        {
+            // The connection closed while the socket was being added, perhaps after OnClose had looked at
+            // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.
+            socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
+            return false;
+        }
+        Send(nsp.ConnectFrame(socket.Id, socket.Pid));
+        return true;
+    }
+
+    /// <summary>
+    /// Queues the packets a recovered socket missed, once and in order, right after its CONNECT ack and before its
+    /// connection handlers run: those the adapter found, then those this node kept since (broadcast between the
+    /// restore and now, when the socket was not in its rooms yet). socket.io sends them from the Socket constructor,
+    /// before the ack; its client buffers events until it is connected, so the order it sees is the same.
+    /// </summary>
+    private void SendMissed(Namespace nsp, ParleySocket socket, Adapters.RestoredSession restored, Adapters.RecoveryLog log)
+    {
+        var missed = restored.MissedPackets;
+        var last = missed.Count > 0 ? missed[^1].Offset : socket.RestoredOffset;
+        var since = last is null ? [] : log.MissedAfter(last, [.. socket.Rooms]);
+        foreach (var packet in missed)
+        {
+            Send(packet.GetFrames(compress: true));
+        }
+        foreach (var packet in since)
+        {
+            Send(packet.GetFrames(compress: true));
+        }
+        socket.ClearRestored();
+        SocketLog.SessionRecovered(_server.Logger, socket.Id, nsp.Name, missed.Count + since.Count);
     }
 
     internal void SendConnectError(string nsp, string message, JsonElement? data)

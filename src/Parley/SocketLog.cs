@@ -50,4 +50,15 @@ internal static partial class SocketLog
 
     [LoggerMessage(2052, LogLevel.Error, "Socket.IO socket {SocketId}: handler for '{Event}' failed ({Count} failures of this event's handlers since the last such line, logged at most once a minute)")]
     public static partial void HandlerFailedThrottled(ILogger logger, string socketId, string @event, long count, Exception exception);
+
+    // 2060–2069: connection state recovery.
+
+    [LoggerMessage(2060, LogLevel.Error, "Socket.IO socket {SocketId}: the adapter of {Namespace} failed to persist its session; it cannot be recovered")]
+    public static partial void PersistSessionFailed(ILogger logger, string socketId, string @namespace, Exception exception);
+
+    [LoggerMessage(2061, LogLevel.Error, "Socket.IO client {Sid}: the adapter of {Namespace} failed to restore a session; connecting without recovery")]
+    public static partial void RestoreSessionFailed(ILogger logger, string sid, string @namespace, Exception exception);
+
+    [LoggerMessage(2062, LogLevel.Debug, "Socket.IO socket {SocketId} of {Namespace}: connection state recovered, {Missed} missed packets replayed")]
+    public static partial void SessionRecovered(ILogger logger, string socketId, string @namespace, int missed);
 }

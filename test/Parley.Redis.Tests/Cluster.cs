@@ -34,7 +34,7 @@ public sealed class ParleyNode : IAsyncDisposable
     /// and the namespaces' subscriptions confirmed: a publish before that would be dropped (the command connection
     /// fails fast while connecting), and a broadcast from another node would be missed.
     /// </summary>
-    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null)
+    public static async Task<ParleyNode> StartAsync(string redisUrl, bool sharded, Action<RedisAdapterOptions>? configure = null, string[]? namespaces = null, bool waitUntilReady = true, TimeProvider? time = null, Action<ParleyServer>? configureServer = null, Action<RedisStreamsAdapterOptions>? streams = null, Action<ParleyOptions>? parley = null)
     {
         ParleyNode? node = null;
         var host = await TestWebHost.StartAsync(
@@ -44,12 +44,24 @@ public sealed class ParleyNode : IAsyncDisposable
                 {
                     b.Services.AddSingleton(time);
                 }
-                b.Services.AddParley().AddRedis(redisUrl, o =>
+                if (streams is not null)
                 {
-                    o.Sharded = sharded;
-                    o.RequestsTimeout = TimeSpan.FromSeconds(3);
-                    configure?.Invoke(o);
-                });
+                    // The Redis Streams adapter (Streams/) instead of the pub/sub ones.
+                    b.Services.AddParley(o => parley?.Invoke(o)).AddRedisStreams(redisUrl, o =>
+                    {
+                        o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                        streams(o);
+                    });
+                }
+                else
+                {
+                    b.Services.AddParley(o => parley?.Invoke(o)).AddRedis(redisUrl, o =>
+                    {
+                        o.Sharded = sharded;
+                        o.RequestsTimeout = TimeSpan.FromSeconds(3);
+                        configure?.Invoke(o);
+                    });
+                }
                 b.Services.AddHealthChecks().AddParleyRedis(failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
             },
             app => app.MapParley("/socket.io", io =>
@@ -123,13 +135,17 @@ public sealed class NodePeer : IAsyncDisposable
     /// Starts the peer; <paramref name="key"/> is <c>key</c> (classic) or <c>channelPrefix</c> (sharded);
     /// <paramref name="namespaces"/> are served besides "/".
     /// </summary>
-    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null)
+    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null, bool streams = false, bool recovery = false)
     {
         var environment = new Dictionary<string, string>
         {
-            ["PEER_MODE"] = sharded ? "sharded" : "classic",
+            ["PEER_MODE"] = streams ? "streams" : sharded ? "sharded" : "classic",
             ["PEER_REDIS"] = redisUrl,
         };
+        if (recovery)
+        {
+            environment["PEER_RECOVERY"] = "1";
+        }
         if (key is not null)
         {
             environment["PEER_KEY"] = key;

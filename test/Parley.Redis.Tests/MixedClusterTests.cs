@@ -7,7 +7,7 @@ namespace Parley.Redis.Tests;
 /// A Parley node and a Node socket.io 4.8 + @socket.io/redis-adapter 8.3 process (test/js/redis-peer.mjs) on one
 /// Redis: each feature exercised from each side.
 /// </summary>
-public abstract class MixedClusterTests(RedisServer redis, bool sharded) : IAsyncLifetime
+public abstract class MixedClusterTests(RedisServer redis, bool sharded, bool streams = false) : IAsyncLifetime
 {
     private ParleyNode _p = null!;
     private NodePeer _n = null!;
@@ -15,8 +15,8 @@ public abstract class MixedClusterTests(RedisServer redis, bool sharded) : IAsyn
 
     public async Task InitializeAsync()
     {
-        _p = await ParleyNode.StartAsync(redis.Url, sharded, namespaces: ["/chat"]);
-        _n = await NodePeer.StartAsync(redis.Url, sharded, namespaces: ["/chat"]);
+        _p = await ParleyNode.StartAsync(redis.Url, sharded, namespaces: ["/chat"], streams: streams ? _ => { } : null);
+        _n = await NodePeer.StartAsync(redis.Url, sharded, namespaces: ["/chat"], streams: streams);
         _clients = NodeDriver.Start();
         await Wait.ForServerCountAsync(() => _p.Io.Sockets.Adapter.ServerCountAsync(), 2);
         await Wait.ForServerCountAsync(async () => (await _n.CallAsync("serverCount"))!.GetValue<int>(), 2);
@@ -244,8 +244,9 @@ public abstract class MixedClusterTests(RedisServer redis, bool sharded) : IAsyn
         });
         await _n.CallAsync("serverSideEmit", new { @event = "bin-to-parley", args = new JsonNode[] { DriverBinary.Wrap([7, 8]) } });
         // The classic adapter JSON.stringifies SERVER_SIDE_EMIT (index.ts serverSideEmit), so a Buffer from Node
-        // arrives as Node's toJSON form; the sharded one sends msgpack when there is binary (cluster-adapter encode).
-        Assert.Equal(sharded ? "bin:0708" : "json:{\"type\":\"Buffer\",\"data\":[7,8]}", await parleyGot.Task.WithTimeout());
+        // arrives as Node's toJSON form; the sharded one sends msgpack when there is binary (cluster-adapter encode),
+        // the streams one always (pub/sub messages are msgpack).
+        Assert.Equal(sharded || streams ? "bin:0708" : "json:{\"type\":\"Buffer\",\"data\":[7,8]}", await parleyGot.Task.WithTimeout());
         var acked = (await _n.CallAsync("serverSideEmitWithAck", new { @event = "bin-to-parley", args = new JsonNode[] { DriverBinary.Wrap([7, 8]) } }))!.AsArray();
         Assert.Equal([6, 6], DriverBinary.Unwrap(Assert.Single(acked)));
     }
@@ -329,13 +330,14 @@ public abstract class MixedClusterTests(RedisServer redis, bool sharded) : IAsyn
     public async Task ACustomKeyPrefixKeepsAClusterApart()
     {
         const string Prefix = "px";
-        await using var p = await ParleyNode.StartAsync(redis.Url, sharded, o => (o.Key, o.ChannelPrefix) = (Prefix, Prefix));
-        await using var n = await NodePeer.StartAsync(redis.Url, sharded, key: Prefix);
+        await using var p = await ParleyNode.StartAsync(redis.Url, sharded, o => (o.Key, o.ChannelPrefix) = (Prefix, Prefix),
+            streams: streams ? o => (o.StreamName, o.ChannelPrefix) = (Prefix, Prefix) : null);
+        await using var n = await NodePeer.StartAsync(redis.Url, sharded, key: Prefix, streams: streams);
         await Wait.ForServerCountAsync(() => p.Io.Sockets.Adapter.ServerCountAsync(), 2);
         await Wait.ForServerCountAsync(async () => (await n.CallAsync("serverCount"))!.GetValue<int>(), 2);
         // The default-prefix pair does not see them.
         Assert.Equal(2, await _p.Io.Sockets.Adapter.ServerCountAsync().WithTimeout());
-        Assert.Equal("2", (await redis.CliAsync("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", sharded ? "px#/#" : "px-request#/#")).Split('\n')[^1]);
+        Assert.Equal("2", (await redis.CliAsync("PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", sharded || streams ? "px#/#" : "px-request#/#")).Split('\n')[^1]);
 
         var p1 = await _clients.ConnectAsync(p.Url, ["k"]);
         var n1 = await _clients.ConnectAsync(n.Url, ["k"]);

@@ -7,7 +7,7 @@ namespace Parley.Redis.Tests;
 /// Two Parley nodes on one Redis or on a Redis Cluster (3 primaries, 3 replicas: the sharded adapter's channels then
 /// live on different shards), clients (socket.io-client) on each: every adapter feature across nodes.
 /// </summary>
-public abstract class ParleyClusterTests(IRedisDeployment redis, bool sharded) : IAsyncLifetime
+public abstract class ParleyClusterTests(IRedisDeployment redis, bool sharded, bool streams = false) : IAsyncLifetime
 {
     private ParleyNode _a = null!;
     private ParleyNode _b = null!;
@@ -15,8 +15,8 @@ public abstract class ParleyClusterTests(IRedisDeployment redis, bool sharded) :
 
     public async Task InitializeAsync()
     {
-        _a = await ParleyNode.StartAsync(redis.Url, sharded);
-        _b = await ParleyNode.StartAsync(redis.Url, sharded);
+        _a = await ParleyNode.StartAsync(redis.Url, sharded, streams: streams ? _ => { } : null);
+        _b = await ParleyNode.StartAsync(redis.Url, sharded, streams: streams ? _ => { } : null);
         _clients = NodeDriver.Start();
         await Wait.ForServerCountAsync(() => _a.Io.Sockets.Adapter.ServerCountAsync(), 2);
         await Wait.ForServerCountAsync(() => _b.Io.Sockets.Adapter.ServerCountAsync(), 2);

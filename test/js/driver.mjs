@@ -121,6 +121,26 @@ const ops = {
     get(h).socket.disconnect();
     return true;
   },
+  // Connects a disconnected socket again (socket.connect()): with connection state recovery it sends the pid and
+  // the last offset it received by itself.
+  "sio.reconnect"({ h }) {
+    get(h).socket.connect();
+    return true;
+  },
+  // Connects a disconnected socket again, to another server (the Manager's uri changed): with connection state
+  // recovery it still sends the pid and last offset it has, as after a load balancer moved it to another node.
+  "sio.reconnectTo"({ h, url }) {
+    const socket = get(h).socket;
+    socket.io.uri = url;
+    socket.connect();
+    return true;
+  },
+  // Drops the connection under the socket as a network failure would, from the client side (engine.close()): the
+  // socket reports "forced close", and the server sees the transport close, a recoverable reason.
+  "sio.closeEngine"({ h }) {
+    get(h).socket.io.engine.close();
+    return true;
+  },
   // Raw engine-level send under a socket.io client, to inject malformed packets.
   "sio.rawSend"({ h, data }) {
     get(h).socket.io.engine.write(fromWire(data));

@@ -1,6 +1,6 @@
 // A Node socket.io 4.8 server with @socket.io/redis-adapter 8.3 (classic or sharded), driven by the C# tests
 // through JSON lines, like driver.mjs:
-//   node redis-peer.mjs <classic|sharded> <redis-url> [key]   (or PEER_MODE, PEER_REDIS, PEER_KEY in the environment)
+//   node redis-peer.mjs <classic|sharded|streams> <redis-url> [key]   (or PEER_MODE, PEER_REDIS, PEER_KEY in the environment)
 // key is the classic adapter's `key` or the sharded adapter's `channelPrefix`; PEER_NAMESPACES (comma-separated)
 // adds namespaces besides "/" whose clients are handled the same way.
 // stdin:  {"id":1,"op":"emit","rooms":["r1"],"event":"hello","args":[...]}
@@ -16,6 +16,7 @@ import { Server } from "socket.io";
 import { createClient } from "redis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { instrument } from "@socket.io/admin-ui";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 
 const [mode = process.env.PEER_MODE ?? "classic", url = process.env.PEER_REDIS ?? "redis://127.0.0.1:6379", key = process.env.PEER_KEY] =
   process.argv.slice(2);
@@ -46,10 +47,14 @@ for (const c of [pub, sub]) c.on("error", (e) => report("redisError", { message:
 await Promise.all([pub.connect(), sub.connect()]);
 
 const httpServer = createServer();
+// PEER_MODE=streams: @socket.io/redis-streams-adapter 0.3 instead; PEER_RECOVERY=1 turns connection state recovery on.
 const io = new Server(httpServer, {
-  adapter: mode === "sharded"
+  adapter: mode === "streams"
+    ? createStreamsAdapter(pub, key ? { streamName: key, channelPrefix: key } : {})
+    : mode === "sharded"
     ? createShardedAdapter(pub, sub, key ? { channelPrefix: key } : {})
     : createAdapter(pub, sub, key ? { key } : {}),
+  ...(process.env.PEER_RECOVERY ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: true } } : {}),
 });
 if (process.env.PEER_ADMIN_HASH) {
   instrument(io, {
@@ -63,8 +68,8 @@ for (const nsp of namespaces) {
   io.of(nsp).on("connection", (socket) => {
     const auth = socket.handshake.auth || {};
     if (Array.isArray(auth.rooms)) socket.join(auth.rooms);
-    if (auth.data !== undefined) socket.data = auth.data;
-    report("connection", { id: socket.id, nsp });
+    if (auth.data !== undefined && !socket.recovered) socket.data = auth.data;
+    report("connection", { id: socket.id, nsp, recovered: socket.recovered });
   });
 }
 

@@ -15,6 +15,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _sids = new(StringComparer.Ordinal);
+    private RecoveryLog? _recovery;
 
     /// <summary>Creates an adapter for <paramref name="namespace"/>.</summary>
     protected ParleyAdapter(Namespace @namespace) => Namespace = @namespace;
@@ -38,7 +39,30 @@ public abstract class ParleyAdapter : IAsyncDisposable
     public virtual ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
+        _recovery?.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The in-memory recovery log of this namespace, created on first use when the server has connection state
+    /// recovery on; null when it is off.
+    /// </summary>
+    internal RecoveryLog? Recovery
+    {
+        get
+        {
+            if (_recovery is { } log)
+            {
+                return log;
+            }
+            var server = Namespace.Server;
+            if (server.Options.ConnectionStateRecovery is not { } options)
+            {
+                return null;
+            }
+            Interlocked.CompareExchange(ref _recovery, new RecoveryLog(options, server.Time, server.Metrics), null);
+            return _recovery;
+        }
     }
 
     // ---- room bookkeeping (local) ----
@@ -362,11 +386,58 @@ public abstract class ParleyAdapter : IAsyncDisposable
         Namespace.Server.Metrics.AcksTimedOut(dropped);
     }
 
-    /// <summary>Broadcasts to every node's matching sockets.</summary>
+    /// <summary>
+    /// Broadcasts to every node's matching sockets. With connection state recovery on, the in-memory adapter gives
+    /// the packet an offset and keeps it (unless it is volatile) before delivering it; a cluster adapter that
+    /// overrides this sets <see cref="BroadcastPacket.Offset"/> from its publish instead.
+    /// </summary>
     public virtual Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
     {
-        BroadcastLocal(packet, options);
+        if (Recovery is not { } log)
+        {
+            BroadcastLocal(packet, options);
+            return Task.CompletedTask;
+        }
+        // Stored and queued under one lock: see RecoveryLog. Queuing is not I/O (the transports write later).
+        lock (log.Lock)
+        {
+            log.Store(packet, options);
+            BroadcastLocal(packet, options);
+        }
         return Task.CompletedTask;
+    }
+
+    // ---- connection state recovery (socket.io-adapter persistSession / restoreSession) ----
+
+    /// <summary>
+    /// Keeps the state of a socket that dropped for a reconnection within
+    /// <see cref="ConnectionStateRecoveryOptions.MaxDisconnectionDuration"/>. Called only with recovery on, and
+    /// not after a disconnection the client or the server asked for. The in-memory default keeps it in this
+    /// process; a cluster adapter stores it where every node can read it.
+    /// </summary>
+    public virtual Task PersistSessionAsync(PersistedSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Recovery?.Persist(session);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Finds the session of a reconnecting client (its private session id and the offset of the last packet it
+    /// received) and the packets it missed; null when it cannot be recovered (unknown, expired, offset no longer
+    /// kept): the client then gets a fresh socket. A session is restored at most once.
+    /// </summary>
+    public virtual Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset)
+    {
+        ArgumentNullException.ThrowIfNull(privateSessionId);
+        ArgumentNullException.ThrowIfNull(offset);
+        if (Recovery is not { } log)
+        {
+            return Task.FromResult<RestoredSession?>(null);
+        }
+        var restored = log.Restore(privateSessionId, offset, out var result);
+        Namespace.Server.Metrics.RecoveryAttempt(result);
+        return Task.FromResult(restored);
     }
 
     /// <summary>

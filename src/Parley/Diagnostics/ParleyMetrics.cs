@@ -56,6 +56,8 @@ public sealed class ParleyMetrics : IDisposable
     private readonly Counter<long> _broadcasts;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _ackTimeouts;
+    private readonly Counter<long> _recoveryEvictions;
+    private readonly Counter<long> _recoveryAttempts;
 
     /// <summary>Creates the meter through <paramref name="meterFactory"/> (what <c>AddParley</c> does).</summary>
     public ParleyMetrics(IMeterFactory meterFactory)
@@ -95,6 +97,10 @@ public sealed class ParleyMetrics : IDisposable
             "Sockets reached by this node's broadcasts (one per recipient socket).");
         _ackTimeouts = meter.CreateCounter<long>("parley.socketio.acks.timeouts", "{ack}",
             "Acknowledgements given up on: an emit or a broadcast with acks timed out before the client answered.");
+        _recoveryEvictions = meter.CreateCounter<long>("parley.socketio.recovery.evictions", "{packet}",
+            "Packets kept for connection state recovery that were evicted before they expired, because the namespace's log was full (count or bytes).");
+        _recoveryAttempts = meter.CreateCounter<long>("parley.socketio.recovery.attempts", "{socket}",
+            "Reconnections that asked for connection state recovery, by result.");
         meter.CreateObservableUpDownCounter("parley.socketio.acks.pending", ObservePendingAcks, "{ack}",
             "Acknowledgements the server waits for from clients now.");
     }
@@ -209,4 +215,15 @@ public sealed class ParleyMetrics : IDisposable
             _ackTimeouts.Add(count);
         }
     }
+
+    internal void RecoveryEvicted(int count)
+    {
+        if (count > 0)
+        {
+            _recoveryEvictions.Add(count);
+        }
+    }
+
+    /// <summary><paramref name="result"/> is a fixed word (recovered, unknown_session, expired, unknown_offset, error).</summary>
+    internal void RecoveryAttempt(string result) => _recoveryAttempts.Add(1, new KeyValuePair<string, object?>("parley.recovery.result", result));
 }

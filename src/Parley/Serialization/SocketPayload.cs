@@ -137,7 +137,12 @@ public readonly struct EventArgument
 {
     private readonly IReadOnlyList<ReadOnlyMemory<byte>> _attachments;
 
-    internal EventArgument(JsonElement element, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+    /// <summary>
+    /// An argument from its JSON value (binary as <c>{"_placeholder":true,"num":N}</c>) and the attachments its
+    /// placeholders number into: what an adapter builds from another node's message (an ack's answer, a server-side
+    /// event's arguments).
+    /// </summary>
+    public EventArgument(JsonElement element, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
         Element = element;
         _attachments = attachments;
