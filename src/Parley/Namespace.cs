@@ -209,7 +209,7 @@ public class Namespace
     /// </summary>
     internal async Task<ParleySocket?> AuthorizeAsync(SocketClient client, JsonElement? auth)
     {
-        var socket = new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), new SocketHandshake(client.Connection.Handshake, auth));
+        var socket = new ParleySocket(this, client, client.NewSocketId(Name), new SocketHandshake(client.Connection.Handshake, auth));
         var middlewares = Parent is null ? _middlewares : [.. Parent.Middlewares, .. _middlewares];
         try
         {

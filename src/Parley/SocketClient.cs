@@ -34,7 +34,16 @@ internal sealed class SocketClient
         connection.Closed = static (c, reason) => ((SocketClient)c.Owner!).OnClose(reason);
         // client.ts constructor: close the connection if no namespace is joined in time.
         _connectTimer = server.Time.CreateTimer(static s => ((SocketClient)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+        if (connection.Protocol == 3 && _connecting.TryAdd("/", 0))
+        {
+            // socket.io-client 2.x never sends a CONNECT for the main namespace: it is joined at once (index.ts onconnection).
+            _ = ConnectAsync("/", null);
+        }
     }
+
+    /// <summary>A new socket's id: random, or for a v2 client the one it computes itself from the Engine.IO id (socket.ts constructor).</summary>
+    public string NewSocketId(string nsp) =>
+        Connection.Protocol == 3 ? LegacySocketProtocol.SocketId(nsp, Connection.Id) : EngineServer.GenerateId();
 
     public EngineConnection Connection { get; }
 
@@ -80,6 +89,11 @@ internal sealed class SocketClient
     private void OnPacket(SocketPacket packet)
     {
         var nsp = packet.Namespace;
+        var auth = packet.Data;
+        if (Connection.Protocol == 3)
+        {
+            nsp = LegacySocketProtocol.ParseNamespace(nsp, out auth);
+        }
         _sockets.TryGetValue(nsp, out var socket);
         if (packet.Type == SocketPacketType.Connect)
         {
@@ -88,7 +102,7 @@ internal sealed class SocketClient
                 InvalidState("CONNECT for a namespace already joined");
                 return;
             }
-            _ = ConnectAsync(nsp, packet.Data);
+            _ = ConnectAsync(nsp, auth);
             return;
         }
         if (socket is null || packet.Type == SocketPacketType.ConnectError)
@@ -166,13 +180,18 @@ internal sealed class SocketClient
                 socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
                 return;
             }
-            Send(nsp.ConnectFrame(socket.Id));
+            Send(Connection.Protocol == 3 ? LegacySocketProtocol.ConnectFrame(nsp.Name) : nsp.ConnectFrame(socket.Id));
             nsp.OnSocketConnected(socket);
         }
     }
 
     internal void SendConnectError(string nsp, string message, JsonElement? data)
     {
+        if (Connection.Protocol == 3)
+        {
+            Connection.Send(LegacySocketProtocol.ErrorFrame(nsp, message, data));
+            return;
+        }
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
         buffer.Write("4"u8);
         SocketPacketWriter.WriteHeader(buffer, SocketPacketType.ConnectError, nsp, null, 0);

@@ -26,6 +26,13 @@ public sealed class EngineOptions
     /// <summary>The transports clients may use (<c>transports</c>: polling and websocket).</summary>
     public IList<EngineTransport> Transports { get; set; } = [EngineTransport.Polling, EngineTransport.WebSocket];
 
+    /// <summary>
+    /// Accept Engine.IO v3 clients (socket.io-client 2.x, <c>EIO=3</c>) next to v4 ones (<c>allowEIO3</c>, off by
+    /// default as in engine.io 6). Off, they are refused with <c>{"code":5,"message":"Unsupported protocol version"}</c>.
+    /// JSONP polling (<c>j</c>) is never served: such requests get <c>{"code":3,"message":"Bad request"}</c>.
+    /// </summary>
+    public bool AllowEIO3 { get; set; }
+
     /// <summary>Whether a polling session may upgrade to WebSocket (<c>allowUpgrades</c>, true).</summary>
     public bool AllowUpgrades { get; set; } = true;
 
