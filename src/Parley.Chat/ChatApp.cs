@@ -43,7 +43,8 @@ internal static class ChatApp
             o.MaxAge = TimeSpan.FromDays(7);
             o.SameSite = SameSiteMode.Lax;
         });
-        var parley = builder.Services.AddParley();
+        // A chat is where old mobile apps show up: socket.io-client 2.x (Engine.IO v3) is accepted next to v4.
+        var parley = builder.Services.AddParley(o => o.Engine.AllowEIO3 = true);
         if (settings.Redis is not null)
         {
             // One multiplexer for the adapter, the sessions and the history (a Redis Cluster, Sentinel or one server).
