@@ -5,6 +5,7 @@ using Parley.Diagnostics;
 using Parley.EngineIO;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
+using Parley.Serialization;
 
 namespace Parley;
 
@@ -47,9 +48,33 @@ internal sealed class SocketClient
 
     public EngineConnection Connection { get; }
 
-    public void Send(EnginePacket[] frames) => Connection.Send(frames);
+    // The parser of this connection, told from its first message (ParleyOptions.Parsers); until then, and for v3
+    // clients, the default one.
+    private volatile SocketParserState _parser;
 
-    public void Send(EnginePacket frame) => Connection.Send(frame);
+    /// <summary>
+    /// Writes a packet the default parser encoded (a text frame and its attachments); a msgpack client gets its
+    /// msgpack form instead, made once per packet (<see cref="MessagePackPackets.Encode"/>).
+    /// </summary>
+    public void Send(EnginePacket[] frames)
+    {
+        if (_parser == SocketParserState.MessagePack)
+        {
+            Connection.Send(MessagePackPackets.Encode(frames));
+            return;
+        }
+        Connection.Send(frames);
+    }
+
+    public void Send(EnginePacket frame)
+    {
+        if (_parser == SocketParserState.MessagePack)
+        {
+            Connection.Send(MessagePackPackets.Encode([frame]));
+            return;
+        }
+        Connection.Send(frame);
+    }
 
     public void Remove(ParleySocket socket) => _sockets.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Namespace.Name, socket));
 
@@ -67,6 +92,15 @@ internal sealed class SocketClient
 
     private void OnMessage(EngineMessage message)
     {
+        if (_parser == SocketParserState.Undecided)
+        {
+            _parser = ChooseParser(message);
+        }
+        if (_parser == SocketParserState.MessagePack)
+        {
+            OnMessagePackMessage(message);
+            return;
+        }
         SocketPacket? packet;
         var result = message.IsBinary
             ? _decoder.AddAttachment(message.Data.ToArray(), out packet)
@@ -84,6 +118,36 @@ internal sealed class SocketClient
                 Close(DisconnectReasons.ForcedServerClose);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A msgpack client's first packet (its CONNECT) is a binary message holding a map; a default-parser client's is
+    /// text. A v3 client speaks the default parser only.
+    /// </summary>
+    private SocketParserState ChooseParser(EngineMessage message)
+    {
+        var parsers = _server.Options.Parsers;
+        if (parsers.Contains(SocketParser.MessagePack) && Connection.Protocol == 4 && message.IsBinary && MessagePackPackets.StartsWithMap(message.Data))
+        {
+            return SocketParserState.MessagePack;
+        }
+        return parsers.Contains(SocketParser.Default) ? SocketParserState.Default : SocketParserState.MessagePack;
+    }
+
+    private void OnMessagePackMessage(EngineMessage message)
+    {
+        string? error = "text message from a msgpack client";
+        var packet = message.IsBinary
+            ? MessagePackPackets.Decode(message.Data, _server.Options.MaxAttachments, _server.Options.MaxJsonDepth, out error)
+            : null;
+        if (packet is null)
+        {
+            ClientFaultMetrics.Add("invalid_packet");
+            SocketLog.InvalidPacket(_server.Logger, Connection.Id, error ?? "invalid packet");
+            Close(DisconnectReasons.ForcedServerClose);
+            return;
+        }
+        OnPacket(packet);
     }
 
     private void OnPacket(SocketPacket packet)
@@ -189,7 +253,7 @@ internal sealed class SocketClient
     {
         if (Connection.Protocol == 3)
         {
-            Connection.Send(LegacySocketProtocol.ErrorFrame(nsp, message, data));
+            Send(LegacySocketProtocol.ErrorFrame(nsp, message, data));
             return;
         }
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
@@ -207,7 +271,7 @@ internal sealed class SocketClient
             }
             writer.WriteEndObject();
         }
-        Connection.Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
+        Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
     }
 
     private int _faults;
@@ -274,4 +338,17 @@ internal sealed class SocketClient
         }
         _decoder.Reset();
     }
+}
+
+/// <summary>Which parser a connection speaks.</summary>
+internal enum SocketParserState
+{
+    /// <summary>No packet read yet.</summary>
+    Undecided,
+
+    /// <summary>socket.io-parser.</summary>
+    Default,
+
+    /// <summary>socket.io-msgpack-parser.</summary>
+    MessagePack,
 }

@@ -152,6 +152,12 @@ public sealed class JsClientTests(InteropServer server) : ClientInteropTests(ser
     protected override IInteropClientFactory CreateFactory() => new LineDriverFactory(Server.JsDriver);
 }
 
+/// <summary>socket.io-client 4.8 with socket.io-msgpack-parser 3.0.2 in Node.</summary>
+public sealed class MessagePackClientTests(InteropServer server) : ClientInteropTests(server)
+{
+    protected override IInteropClientFactory CreateFactory() => new LineDriverFactory(Server.JsDriver, "msgpack");
+}
+
 /// <summary>python-socketio 5 (Debian's python3-socketio).</summary>
 public sealed class PythonClientTests(InteropServer server) : ClientInteropTests(server)
 {

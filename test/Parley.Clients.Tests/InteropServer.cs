@@ -10,7 +10,7 @@ namespace Parley.Clients.Tests;
 
 /// <summary>
 /// The server every client library is checked against: one Parley on a real Kestrel with HTTP sessions, accepting
-/// Engine.IO v3 clients too (<c>AllowEIO3</c>).
+/// Engine.IO v3 clients too (<c>AllowEIO3</c>) and both Socket.IO parsers.
 /// <list type="bullet">
 /// <item><c>/</c>: <c>echo</c> acks its arguments back; <c>ask</c> asks the client a <c>question</c> (with an ack,
 /// binary included) and acks the client's answer back; <c>bin</c> acks the size and first byte of a binary argument
@@ -47,7 +47,11 @@ public sealed class InteropServer : IAsyncLifetime
     {
         _host = await ParleyTestHost.StartAsync(
             Configure,
-            options: o => o.Engine.AllowEIO3 = true,
+            options: o =>
+            {
+                o.Engine.AllowEIO3 = true;
+                o.Parsers = [SocketParser.Default, SocketParser.MessagePack];
+            },
             services: b => b.Services.AddParleySessions(o => o.Secrets.Add(Secret)),
             pipeline: web =>
             {

@@ -7,6 +7,7 @@
 import { emitEvent, fromWire, getHandle, serve } from "./driver-lines.mjs";
 import { Socket as EioSocket } from "engine.io-client";
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const handles = new Map();
 let next = 0;
@@ -64,8 +65,10 @@ const ops = {
   // ---- socket.io-client ----
   // emitOnConnect {event, args}: emitted from the client's own "connect" listener, before any round trip to
   // the driver, so it is the first thing the server receives after its CONNECT ack.
+  // opts.parser "msgpack": socket.io-msgpack-parser instead of the default parser.
   "sio.connect"({ url, opts, emitOnConnect }) {
-    const socket = io(url, { forceNew: true, reconnection: false, ...(opts || {}) });
+    const { parser, ...rest } = opts || {};
+    const socket = io(url, { forceNew: true, reconnection: false, ...rest, ...(parser === "msgpack" ? { parser: msgpackParser } : {}) });
     if (emitOnConnect) socket.once("connect", () => socket.emit(emitOnConnect.event, ...fromWire(emitOnConnect.args || [])));
     return wireSocket(socket);
   },

@@ -5,11 +5,11 @@ using Parley.Testing;
 namespace Parley.Chat.Tests;
 
 /// <summary>
-/// The chat accepts socket.io-client 2.x (Engine.IO v3) by default: a v2 client and a current one in one room see
-/// each other's messages, in Node (socket.io-client 2.5.0 from npm) and in Chromium (its browser bundle, with the
-/// session cookie of the page's own login).
+/// The chat accepts socket.io-client 2.x (Engine.IO v3) and socket.io-msgpack-parser clients by default: a v2
+/// client, a msgpack client and a default one in one room see each other's messages, in Node (socket.io-client 2.5.0
+/// and 4.8 from npm) and in Chromium (the v2 browser bundle, with the session cookie of the page's own login).
 /// </summary>
-public sealed class ChatOldClientsTests : IAsyncLifetime
+public sealed class ChatEveryClientTests : IAsyncLifetime
 {
     private ChatHost _host = null!;
     private NodeDriver _current = null!;
@@ -29,10 +29,14 @@ public sealed class ChatOldClientsTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private async Task<string> ConnectAsync(NodeDriver driver, string name, string transport)
+    private async Task<string> ConnectAsync(NodeDriver driver, string name, string transport, string? parser = null)
     {
         var cookie = await _host.LoginAsync(name);
         var opts = new JsonObject { ["extraHeaders"] = new JsonObject { ["cookie"] = cookie } };
+        if (parser is not null)
+        {
+            opts["parser"] = parser;
+        }
         if (transport != "upgrade")
         {
             opts["transports"] = new JsonArray(transport);
@@ -47,23 +51,25 @@ public sealed class ChatOldClientsTests : IAsyncLifetime
     [InlineData("polling")]
     [InlineData("websocket")]
     [InlineData("upgrade")]
-    public async Task A_v2_client_and_a_current_client_see_each_others_messages(string transport)
+    public async Task A_v2_client_a_msgpack_client_and_a_default_client_see_each_others_messages(string transport)
     {
         var old = await ConnectAsync(_v2, "Olga", transport);
         var current = await ConnectAsync(_current, "Cleo", transport);
+        var packed = await ConnectAsync(_current, "Mina", transport, parser: "msgpack");
 
         await _v2.CallAsync("sio.emit", new { h = old, @event = "message", args = new[] { new { room = "old-and-new", text = "from v2" } }, ack = true, timeout = 10_000 });
         await _current.CallAsync("sio.emit", new { h = current, @event = "message", args = new[] { new { room = "old-and-new", text = "from v4" } }, ack = true, timeout = 10_000 });
+        await _current.CallAsync("sio.emit", new { h = packed, @event = "message", args = new[] { new { room = "old-and-new", text = "from msgpack" } }, ack = true, timeout = 10_000 });
 
-        foreach (var (driver, h) in new[] { (_v2, old), (_current, current) })
+        foreach (var (driver, h) in new[] { (_v2, old), (_current, current), (_current, packed) })
         {
             var texts = new List<string>();
-            while (texts.Count < 2)
+            while (texts.Count < 3)
             {
                 var message = (await driver.NextSocketEventAsync(h, "message"))[0]!;
                 texts.Add(message["user"]!.GetValue<string>() + ": " + message["text"]!.GetValue<string>());
             }
-            Assert.Equal(["Cleo: from v4", "Olga: from v2"], texts.Order(StringComparer.Ordinal));
+            Assert.Equal(["Cleo: from v4", "Mina: from msgpack", "Olga: from v2"], texts.Order(StringComparer.Ordinal));
         }
     }
 
