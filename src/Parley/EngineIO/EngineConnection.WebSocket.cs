@@ -353,6 +353,7 @@ public sealed partial class EngineConnection
     private async Task WriteLoopAsync(WebSocket ws)
     {
         var deflate = _options.PerMessageDeflate;
+        var deflateThreshold = _options.PerMessageDeflateThreshold;
         var writeTimeout = _options.PingInterval + _options.PingTimeout;
         using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _server.Time);
         using var abortOnDeadline = deadline.Token.UnsafeRegister(static s => ((WebSocket)s!).Abort(), ws);
@@ -384,7 +385,8 @@ public sealed partial class EngineConnection
                 foreach (var packet in packets!)
                 {
                     var flags = WebSocketMessageFlags.EndOfMessage;
-                    if (!deflate || !packet.Compress)
+                    // websocket.ts send: below the threshold a message goes uncompressed.
+                    if (!deflate || !packet.Compress || packet.Frame.Length < deflateThreshold)
                     {
                         flags |= WebSocketMessageFlags.DisableCompression;
                     }

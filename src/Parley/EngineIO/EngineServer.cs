@@ -253,7 +253,13 @@ public sealed partial class EngineServer
     }
 
     private Microsoft.AspNetCore.Http.WebSocketAcceptContext AcceptContext() =>
-        new() { DangerousEnableCompression = Options.PerMessageDeflate, KeepAliveInterval = TimeSpan.Zero };
+        new()
+        {
+            DangerousEnableCompression = Options.PerMessageDeflate,
+            ServerMaxWindowBits = Options.PerMessageDeflateWindowBits,
+            DisableServerContextTakeover = !Options.PerMessageDeflateContextTakeover,
+            KeepAliveInterval = TimeSpan.Zero,
+        };
 
     /// <summary>20 URL-safe base64 characters from 15 CSPRNG bytes, the shape of engine.io's base64id.</summary>
     internal static string GenerateId()

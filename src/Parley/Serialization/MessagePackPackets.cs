@@ -134,7 +134,7 @@ internal static class MessagePackPackets
         return s_encoded.GetValue(head, _ => encoded);
     }
 
-    private static EnginePacket Transcode(ReadOnlySpan<EnginePacket> frames)
+    internal static EnginePacket Transcode(ReadOnlySpan<EnginePacket> frames)
     {
         var decoder = new SocketPacketDecoder(s_ownPackets);
         var result = decoder.Decode(frames[0].Data.Span, out var packet);
