@@ -10,8 +10,9 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
 app.UseWebSockets();
 
-static TimeSpan Ms(string name, int fallback) =>
-    TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback);
+static int Int(string name, int fallback) =>
+    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+static TimeSpan Ms(string name, int fallback) => TimeSpan.FromMilliseconds(Int(name, fallback));
 
 app.MapEngineIO("/engine.io", new EngineOptions
 {
@@ -19,6 +20,10 @@ app.MapEngineIO("/engine.io", new EngineOptions
     PingTimeout = Ms("PING_TIMEOUT", 20_000),
     MaxHttpBufferSize = 1_000_000,
     Cors = new EngineCorsOptions { Origins = ["*"] },
+    // DEFLATE=1 negotiates per-message deflate (bench/js/deflate-memory.mjs measures what it costs per connection).
+    PerMessageDeflate = Environment.GetEnvironmentVariable("DEFLATE") == "1",
+    PerMessageDeflateWindowBits = Int("DEFLATE_WINDOW_BITS", 15),
+    PerMessageDeflateContextTakeover = Environment.GetEnvironmentVariable("DEFLATE_NO_TAKEOVER") != "1",
 }, connection =>
 {
     connection.MessageReceived = static (c, message) =>

@@ -43,7 +43,13 @@ internal static class ChatApp
             o.MaxAge = TimeSpan.FromDays(7);
             o.SameSite = SameSiteMode.Lax;
         });
-        var parley = builder.Services.AddParley();
+        // A chat is where old mobile apps show up: socket.io-client 2.x (Engine.IO v3) is accepted next to v4, and
+        // clients built with socket.io-msgpack-parser next to default ones.
+        var parley = builder.Services.AddParley(o =>
+        {
+            o.Engine.AllowEIO3 = true;
+            o.Parsers = [SocketParser.Default, SocketParser.MessagePack];
+        });
         if (settings.Redis is not null)
         {
             // One multiplexer for the adapter, the sessions and the history (a Redis Cluster, Sentinel or one server).

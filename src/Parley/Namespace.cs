@@ -212,7 +212,7 @@ public class Namespace
         var handshake = new SocketHandshake(client.Connection.Handshake, auth);
         var (restored, offset) = await RestoreSessionAsync(client, auth);
         var socket = restored is null
-            ? new ParleySocket(this, client, EngineIO.EngineServer.GenerateId(), handshake)
+            ? new ParleySocket(this, client, client.NewSocketId(Name), handshake)
             : new ParleySocket(this, client, handshake, restored, offset!);
         if (restored is not null && Server.Options.ConnectionStateRecovery!.SkipMiddlewares)
         {

@@ -31,6 +31,13 @@ public sealed class ParleyOptions
     /// </summary>
     public int MaxClientFaults { get; set; } = 20;
 
+    /// <summary>
+    /// The Socket.IO parsers clients may use (socket.io's <c>parser</c> option, which takes one): the default parser
+    /// alone by default. With several, each connection's parser is told from its first packet: a msgpack packet is a
+    /// binary message holding a map, a default one is text. Broadcasts are encoded once per parser in use.
+    /// </summary>
+    public IList<SocketParser> Parsers { get; set; } = [SocketParser.Default];
+
     /// <summary>Remove a dynamic namespace's child once its last socket leaves (<c>cleanupEmptyChildNamespaces</c>, false).</summary>
     public bool CleanupEmptyChildNamespaces { get; set; }
 
@@ -58,6 +65,10 @@ public sealed class ParleyOptions
         if (MaxClientFaults < 1)
         {
             throw new InvalidOperationException("MaxClientFaults must be >= 1.");
+        }
+        if (Parsers.Count == 0)
+        {
+            throw new InvalidOperationException("Parsers must list at least one parser.");
         }
         if (MaxAttachments < 0 || MaxJsonDepth < 1)
         {

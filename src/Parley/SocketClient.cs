@@ -5,6 +5,7 @@ using Parley.Diagnostics;
 using Parley.EngineIO;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
+using Parley.Serialization;
 
 namespace Parley;
 
@@ -34,13 +35,46 @@ internal sealed class SocketClient
         connection.Closed = static (c, reason) => ((SocketClient)c.Owner!).OnClose(reason);
         // client.ts constructor: close the connection if no namespace is joined in time.
         _connectTimer = server.Time.CreateTimer(static s => ((SocketClient)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+        if (connection.Protocol == 3 && _connecting.TryAdd("/", 0))
+        {
+            // socket.io-client 2.x never sends a CONNECT for the main namespace: it is joined at once (index.ts onconnection).
+            _ = ConnectAsync("/", null);
+        }
     }
+
+    /// <summary>A new socket's id: random, or for a v2 client the one it computes itself from the Engine.IO id (socket.ts constructor).</summary>
+    public string NewSocketId(string nsp) =>
+        Connection.Protocol == 3 ? LegacySocketProtocol.SocketId(nsp, Connection.Id) : EngineServer.GenerateId();
 
     public EngineConnection Connection { get; }
 
-    public void Send(EnginePacket[] frames) => Connection.Send(frames);
+    // The parser of this connection, told from its first message (ParleyOptions.Parsers); until then, and for v3
+    // clients, the default one.
+    private volatile SocketParserState _parser;
 
-    public void Send(EnginePacket frame) => Connection.Send(frame);
+    /// <summary>
+    /// Writes a packet the default parser encoded (a text frame and its attachments); a msgpack client gets its
+    /// msgpack form instead, made once per packet (<see cref="MessagePackPackets.Encode"/>).
+    /// </summary>
+    public void Send(EnginePacket[] frames)
+    {
+        if (_parser == SocketParserState.MessagePack)
+        {
+            Connection.Send(MessagePackPackets.Encode(frames));
+            return;
+        }
+        Connection.Send(frames);
+    }
+
+    public void Send(EnginePacket frame)
+    {
+        if (_parser == SocketParserState.MessagePack)
+        {
+            Connection.Send(MessagePackPackets.Encode([frame]));
+            return;
+        }
+        Connection.Send(frame);
+    }
 
     public void Remove(ParleySocket socket) => _sockets.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Namespace.Name, socket));
 
@@ -58,6 +92,15 @@ internal sealed class SocketClient
 
     private void OnMessage(EngineMessage message)
     {
+        if (_parser == SocketParserState.Undecided)
+        {
+            _parser = ChooseParser(message);
+        }
+        if (_parser == SocketParserState.MessagePack)
+        {
+            OnMessagePackMessage(message);
+            return;
+        }
         SocketPacket? packet;
         var result = message.IsBinary
             ? _decoder.AddAttachment(message.Data.ToArray(), out packet)
@@ -77,9 +120,44 @@ internal sealed class SocketClient
         }
     }
 
+    /// <summary>
+    /// A msgpack client's first packet (its CONNECT) is a binary message holding a map; a default-parser client's is
+    /// text. A v3 client speaks the default parser only.
+    /// </summary>
+    private SocketParserState ChooseParser(EngineMessage message)
+    {
+        var parsers = _server.Options.Parsers;
+        if (parsers.Contains(SocketParser.MessagePack) && Connection.Protocol == 4 && message.IsBinary && MessagePackPackets.StartsWithMap(message.Data))
+        {
+            return SocketParserState.MessagePack;
+        }
+        return parsers.Contains(SocketParser.Default) ? SocketParserState.Default : SocketParserState.MessagePack;
+    }
+
+    private void OnMessagePackMessage(EngineMessage message)
+    {
+        string? error = "text message from a msgpack client";
+        var packet = message.IsBinary
+            ? MessagePackPackets.Decode(message.Data, _server.Options.MaxAttachments, _server.Options.MaxJsonDepth, out error)
+            : null;
+        if (packet is null)
+        {
+            ClientFaultMetrics.Add("invalid_packet");
+            SocketLog.InvalidPacket(_server.Logger, Connection.Id, error ?? "invalid packet");
+            Close(DisconnectReasons.ForcedServerClose);
+            return;
+        }
+        OnPacket(packet);
+    }
+
     private void OnPacket(SocketPacket packet)
     {
         var nsp = packet.Namespace;
+        var auth = packet.Data;
+        if (Connection.Protocol == 3)
+        {
+            nsp = LegacySocketProtocol.ParseNamespace(nsp, out auth);
+        }
         _sockets.TryGetValue(nsp, out var socket);
         if (packet.Type == SocketPacketType.Connect)
         {
@@ -88,7 +166,7 @@ internal sealed class SocketClient
                 InvalidState("CONNECT for a namespace already joined");
                 return;
             }
-            _ = ConnectAsync(nsp, packet.Data);
+            _ = ConnectAsync(nsp, auth);
             return;
         }
         if (socket is null || packet.Type == SocketPacketType.ConnectError)
@@ -189,7 +267,7 @@ internal sealed class SocketClient
             socket.OnClose(Connection.CloseReason ?? EngineCloseReasons.TransportClose);
             return false;
         }
-        Send(nsp.ConnectFrame(socket.Id, socket.Pid));
+        Send(Connection.Protocol == 3 ? LegacySocketProtocol.ConnectFrame(nsp.Name) : nsp.ConnectFrame(socket.Id, socket.Pid));
         return true;
     }
 
@@ -218,6 +296,11 @@ internal sealed class SocketClient
 
     internal void SendConnectError(string nsp, string message, JsonElement? data)
     {
+        if (Connection.Protocol == 3)
+        {
+            Send(LegacySocketProtocol.ErrorFrame(nsp, message, data));
+            return;
+        }
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
         buffer.Write("4"u8);
         SocketPacketWriter.WriteHeader(buffer, SocketPacketType.ConnectError, nsp, null, 0);
@@ -233,7 +316,7 @@ internal sealed class SocketClient
             }
             writer.WriteEndObject();
         }
-        Connection.Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
+        Send(EnginePacket.FromTextFrame(buffer.WrittenMemory, compress: false));
     }
 
     private int _faults;
@@ -300,4 +383,17 @@ internal sealed class SocketClient
         }
         _decoder.Reset();
     }
+}
+
+/// <summary>Which parser a connection speaks.</summary>
+internal enum SocketParserState
+{
+    /// <summary>No packet read yet.</summary>
+    Undecided,
+
+    /// <summary>socket.io-parser.</summary>
+    Default,
+
+    /// <summary>socket.io-msgpack-parser.</summary>
+    MessagePack,
 }

@@ -69,9 +69,13 @@ public sealed class LineDriverClient : InteropClient
         _h = h;
     }
 
-    public static async Task<InteropClient> ConnectAsync(NodeDriver driver, ConnectRequest request)
+    public static async Task<InteropClient> ConnectAsync(NodeDriver driver, ConnectRequest request, string? parser = null)
     {
         var opts = new JsonObject();
+        if (parser is not null)
+        {
+            opts["parser"] = parser;
+        }
         if (request.Transport != "upgrade")
         {
             opts["transports"] = new JsonArray(request.Transport);
@@ -133,10 +137,13 @@ public sealed class LineDriverClient : InteropClient
     }
 }
 
-/// <summary>Clients of a line driver process (which its owner, the server fixture, stops).</summary>
-public sealed class LineDriverFactory(NodeDriver driver) : IInteropClientFactory
+/// <summary>
+/// Clients of a line driver process (which its owner, the server fixture, stops); with <paramref name="parser"/>
+/// (<c>msgpack</c>), the driver's clients use that Socket.IO parser.
+/// </summary>
+public sealed class LineDriverFactory(NodeDriver driver, string? parser = null) : IInteropClientFactory
 {
-    public Task<InteropClient> ConnectAsync(ConnectRequest request) => LineDriverClient.ConnectAsync(driver, request);
+    public Task<InteropClient> ConnectAsync(ConnectRequest request) => LineDriverClient.ConnectAsync(driver, request, parser);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

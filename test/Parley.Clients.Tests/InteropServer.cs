@@ -9,7 +9,8 @@ using Parley.Testing;
 namespace Parley.Clients.Tests;
 
 /// <summary>
-/// The server every client library is checked against: one Parley on a real Kestrel with HTTP sessions.
+/// The server every client library is checked against: one Parley on a real Kestrel with HTTP sessions, accepting
+/// Engine.IO v3 clients too (<c>AllowEIO3</c>) and both Socket.IO parsers.
 /// <list type="bullet">
 /// <item><c>/</c>: <c>echo</c> acks its arguments back; <c>ask</c> asks the client a <c>question</c> (with an ack,
 /// binary included) and acks the client's answer back; <c>bin</c> acks the size and first byte of a binary argument
@@ -27,6 +28,7 @@ public sealed class InteropServer : IAsyncLifetime
 
     private ParleyTestHost? _host;
     private readonly Lazy<NodeDriver> _python = new(NodeDriver.StartPython);
+    private readonly Lazy<NodeDriver> _v2 = new(() => NodeDriver.Start("driver-v2.mjs"));
 
     public ParleyTestHost Host => _host ?? throw new InvalidOperationException("not started");
 
@@ -38,10 +40,18 @@ public sealed class InteropServer : IAsyncLifetime
     /// <summary>python-socketio's driver, started at first use.</summary>
     public NodeDriver PythonDriver => _python.Value;
 
+    /// <summary>socket.io-client 2.5.0's driver (test/js/driver-v2.mjs), started at first use.</summary>
+    public NodeDriver V2Driver => _v2.Value;
+
     public async Task InitializeAsync()
     {
         _host = await ParleyTestHost.StartAsync(
             Configure,
+            options: o =>
+            {
+                o.Engine.AllowEIO3 = true;
+                o.Parsers = [SocketParser.Default, SocketParser.MessagePack];
+            },
             services: b => b.Services.AddParleySessions(o => o.Secrets.Add(Secret)),
             pipeline: web =>
             {
@@ -102,6 +112,10 @@ public sealed class InteropServer : IAsyncLifetime
         if (_python.IsValueCreated)
         {
             await _python.Value.DisposeAsync();
+        }
+        if (_v2.IsValueCreated)
+        {
+            await _v2.Value.DisposeAsync();
         }
         if (_host is not null)
         {

@@ -4,38 +4,15 @@
 // stdout: {"id":1,"ok":true,"result":"c1"}             (reply to a command)
 //         {"h":"c1","event":"connect","data":{...}}      (something that happened to a client)
 // Binary values cross as {"$bin":"<base64>"} in both directions.
-import { createInterface } from "node:readline";
+import { emitEvent, fromWire, getHandle, serve } from "./driver-lines.mjs";
 import { Socket as EioSocket } from "engine.io-client";
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const handles = new Map();
 let next = 0;
 
-const toWire = (v) => {
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("base64") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("base64") };
-  if (Array.isArray(v)) return v.map(toWire);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWire(x)]));
-  if (typeof v === "function") return { $fn: true };
-  return v;
-};
-const fromWire = (v) => {
-  if (Array.isArray(v)) return v.map(fromWire);
-  if (v && typeof v === "object") {
-    if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
-    // JSON text parsed here, for strings C# cannot write as JSON (lone surrogates: {"$json":"\"\\ud800\""}).
-    if (typeof v.$json === "string") return JSON.parse(v.$json);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
-  }
-  return v;
-};
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
-const emitEvent = (h, event, data) => out({ h, event, data: toWire(data) });
-const get = (h) => {
-  const entry = handles.get(h);
-  if (!entry) throw new Error("unknown handle " + h);
-  return entry;
-};
+const get = (h) => getHandle(handles, h);
 
 function wireSocket(socket) {
   const h = "s" + ++next;
@@ -88,8 +65,10 @@ const ops = {
   // ---- socket.io-client ----
   // emitOnConnect {event, args}: emitted from the client's own "connect" listener, before any round trip to
   // the driver, so it is the first thing the server receives after its CONNECT ack.
+  // opts.parser "msgpack": socket.io-msgpack-parser instead of the default parser.
   "sio.connect"({ url, opts, emitOnConnect }) {
-    const socket = io(url, { forceNew: true, reconnection: false, ...(opts || {}) });
+    const { parser, ...rest } = opts || {};
+    const socket = io(url, { forceNew: true, reconnection: false, ...rest, ...(parser === "msgpack" ? { parser: msgpackParser } : {}) });
     if (emitOnConnect) socket.once("connect", () => socket.emit(emitOnConnect.event, ...fromWire(emitOnConnect.args || [])));
     return wireSocket(socket);
   },
@@ -164,24 +143,4 @@ const ops = {
   },
 };
 
-const rl = createInterface({ input: process.stdin });
-rl.on("line", async (line) => {
-  if (!line.trim()) return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch (e) {
-    out({ id: null, ok: false, error: "bad json: " + e.message });
-    return;
-  }
-  try {
-    const fn = ops[cmd.op];
-    if (!fn) throw new Error("unknown op " + cmd.op);
-    const result = await fn(cmd);
-    out({ id: cmd.id, ok: true, result: toWire(result) });
-  } catch (e) {
-    out({ id: cmd.id, ok: false, error: String(e?.message ?? e) });
-  }
-});
-rl.on("close", () => process.exit(0));
-process.on("uncaughtException", (e) => out({ id: null, ok: false, error: "uncaught: " + (e?.stack ?? e) }));
+serve(ops);

@@ -28,6 +28,8 @@ public sealed class EnginePacket
     /// <summary>The server's probe answer during an upgrade (<c>3probe</c>).</summary>
     public static readonly EnginePacket ProbePong = Text(EnginePacketType.Pong, "probe"u8);
 
+    private byte[]? _v3Frame;
+
     private EnginePacket(EnginePacketType type, bool isBinary, ReadOnlyMemory<byte> frame, bool compress)
     {
         Type = type;
@@ -52,6 +54,31 @@ public sealed class EnginePacket
 
     /// <summary>Whether the transport may compress this packet (HTTP compression or per-message deflate).</summary>
     public bool Compress { get; }
+
+    /// <summary>
+    /// The WebSocket frame for an Engine.IO v3 client (socket.io-client 2.x): a binary message carries its type as a
+    /// first byte (engine.io-parser 2.2 <c>encodeBuffer</c>); a text packet is the same as in v4. Built on first use
+    /// and kept, so a broadcast is encoded once per protocol revision, not once per recipient.
+    /// </summary>
+    public ReadOnlyMemory<byte> V3Frame
+    {
+        get
+        {
+            if (!IsBinary)
+            {
+                return Frame;
+            }
+            // A race builds the same bytes twice at worst; a reference assignment is atomic.
+            if (_v3Frame is null)
+            {
+                var frame = new byte[Frame.Length + 1];
+                frame[0] = (byte)EnginePacketType.Message;
+                Frame.Span.CopyTo(frame.AsSpan(1));
+                _v3Frame = frame;
+            }
+            return _v3Frame;
+        }
+    }
 
     /// <summary>The number of bytes this packet holds in an outgoing buffer.</summary>
     public int Length => Frame.Length;

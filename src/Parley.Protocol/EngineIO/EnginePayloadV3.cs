@@ -158,29 +158,11 @@ public static class EnginePayloadV3
                 {
                     continue;
                 }
-                bool keepGoing;
-                if (part[0] == (byte)'b')
-                {
-                    // "b" + type digit + base64 (engine.io-parser decodeBase64Packet).
-                    if (part.Length < 2 || !EngineFrame.TryParseText(part[1..], out var type, out var base64))
-                    {
-                        return false;
-                    }
-                    if (!EnginePayload.TryDecodeBase64(base64, ref rented, out var bytes))
-                    {
-                        return false;
-                    }
-                    keepGoing = onPacket(state, type, isBinary: true, bytes);
-                }
-                else if (EngineFrame.TryParseText(part, out var type, out var data))
-                {
-                    keepGoing = onPacket(state, type, isBinary: false, data);
-                }
-                else
+                if (!TryReadTextPacket(part, ref rented, out var type, out var isBinary, out var data))
                 {
                     return false;
                 }
-                if (!keepGoing)
+                if (!onPacket(state, type, isBinary, data))
                 {
                     return true;
                 }
@@ -194,6 +176,50 @@ public static class EnginePayloadV3
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>
+    /// Reads one v3 packet sent as text, a part of a text payload or a WebSocket text message: a packet as in v4, or
+    /// <c>b</c> + type digit + base64 for binary from a client without binary support (engine.io-parser 2.2
+    /// <c>decodeBase64Packet</c>). Returns false when it is malformed.
+    /// </summary>
+    public static bool TryReadTextFrame<TState>(ReadOnlySpan<byte> frame, TState state, EnginePayloadCallback<TState> onPacket)
+    {
+        ArgumentNullException.ThrowIfNull(onPacket);
+        byte[]? rented = null;
+        try
+        {
+            if (!TryReadTextPacket(frame, ref rented, out var type, out var isBinary, out var data))
+            {
+                return false;
+            }
+            onPacket(state, type, isBinary, data);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static bool TryReadTextPacket(ReadOnlySpan<byte> part, ref byte[]? rented, out EnginePacketType type, out bool isBinary, out ReadOnlySpan<byte> data)
+    {
+        if (!part.IsEmpty && part[0] == (byte)'b')
+        {
+            isBinary = true;
+            if (part.Length < 2 || !EngineFrame.TryParseText(part[1..], out type, out var base64))
+            {
+                type = default;
+                data = default;
+                return false;
+            }
+            return EnginePayload.TryDecodeBase64(base64, ref rented, out data);
+        }
+        isBinary = false;
+        return EngineFrame.TryParseText(part, out type, out data);
     }
 
     private static bool TryReadBinaryForm<TState>(ReadOnlySpan<byte> payload, TState state, EnginePayloadCallback<TState> onPacket)

@@ -147,8 +147,10 @@ public sealed partial class EngineConnection
         }
         try
         {
-            // v4 payloads are text; binary goes base64 inside it (polling.ts onDataRequest: "invalid content").
-            if (string.Equals(request.ContentType, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
+            // v4 payloads are text; binary goes base64 inside it (polling.ts onDataRequest: "invalid content"). v3
+            // clients that take binary send binary payloads as application/octet-stream.
+            var isBinaryPayload = string.Equals(request.ContentType, "application/octet-stream", StringComparison.OrdinalIgnoreCase);
+            if (isBinaryPayload && Protocol == 4)
             {
                 EngineLog.BadRequest(_server.Logger, Id, "binary content-type on a v4 POST");
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -169,11 +171,14 @@ public sealed partial class EngineConnection
             }
             try
             {
-                var ok = EnginePayload.TryRead(body.WrittenSpan, this, static (self, type, isBinary, data) =>
+                EnginePayloadCallback<EngineConnection> onPacket = static (self, type, isBinary, data) =>
                 {
                     self.OnPacket(type, isBinary, data);
                     return self._state == EngineConnectionState.Open;
-                });
+                };
+                var ok = Protocol == 3
+                    ? EnginePayloadV3.TryRead(body.WrittenSpan, isBinaryPayload, this, onPacket)
+                    : EnginePayload.TryRead(body.WrittenSpan, this, onPacket);
                 if (!ok)
                 {
                     EngineLog.BadPacket(_server.Logger, Id, "malformed polling payload");
@@ -257,10 +262,19 @@ public sealed partial class EngineConnection
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/plain; charset=UTF-8";
         response.Headers.CacheControl = "no-store";
         using var payload = new PooledBuffer(EnginePayload.GetEncodedLength(packets));
-        EnginePayload.Write(payload, packets);
+        if (Protocol == 3)
+        {
+            // polling.ts doWrite: a binary payload (v3 only) goes as application/octet-stream.
+            response.ContentType = EnginePayloadV3.IsBinaryPayload(packets, SupportsBinary) ? "application/octet-stream" : "text/plain; charset=UTF-8";
+            EnginePayloadV3.Write(payload, packets, SupportsBinary);
+        }
+        else
+        {
+            response.ContentType = "text/plain; charset=UTF-8";
+            EnginePayload.Write(payload, packets);
+        }
         var threshold = _options.HttpCompressionThreshold;
         var encoding = threshold is { } t && payload.Length >= t && packets.Exists(static p => p.Compress)
             ? ChooseEncoding(context.Request)

@@ -239,6 +239,15 @@ public sealed partial class EngineConnection
                         return false;
                     }
                 }
+                else if (Protocol == 3)
+                {
+                    if (!OnV3Frame(isBinary, frame))
+                    {
+                        EngineLog.BadPacket(_logger, Id, "malformed packet");
+                        OnClose(EngineCloseReasons.ParseError);
+                        return false;
+                    }
+                }
                 else if (isBinary)
                 {
                     OnPacket(EnginePacketType.Message, isBinary: true, frame);
@@ -344,6 +353,7 @@ public sealed partial class EngineConnection
     private async Task WriteLoopAsync(WebSocket ws)
     {
         var deflate = _options.PerMessageDeflate;
+        var deflateThreshold = _options.PerMessageDeflateThreshold;
         var writeTimeout = _options.PingInterval + _options.PingTimeout;
         using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _server.Time);
         using var abortOnDeadline = deadline.Token.UnsafeRegister(static s => ((WebSocket)s!).Abort(), ws);
@@ -375,11 +385,13 @@ public sealed partial class EngineConnection
                 foreach (var packet in packets!)
                 {
                     var flags = WebSocketMessageFlags.EndOfMessage;
-                    if (!deflate || !packet.Compress)
+                    // websocket.ts send: below the threshold a message goes uncompressed.
+                    if (!deflate || !packet.Compress || packet.Frame.Length < deflateThreshold)
                     {
                         flags |= WebSocketMessageFlags.DisableCompression;
                     }
-                    var write = ws.SendAsync(packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, flags, CancellationToken.None);
+                    var (frame, messageType) = Protocol == 3 ? V3Frame(packet) : (packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text);
+                    var write = ws.SendAsync(frame, messageType, flags, CancellationToken.None);
                     if (write.IsCompletedSuccessfully)
                     {
                         write.GetAwaiter().GetResult();
@@ -417,5 +429,48 @@ public sealed partial class EngineConnection
                 _wsSending = false;
             }
         }
+    }
+
+    /// <summary>
+    /// Reads a v3 WebSocket message (engine.io-parser 2.2 <c>decodePacket</c>): a binary frame starts with its type
+    /// byte, a text frame is a v4-style packet or <c>b</c> + type digit + base64 from a client without binary.
+    /// </summary>
+    private bool OnV3Frame(bool isBinary, ReadOnlySpan<byte> frame)
+    {
+        if (isBinary)
+        {
+            if (!EnginePayloadV3.TryReadBinaryFrame(frame, out var binaryType, out var bytes))
+            {
+                return false;
+            }
+            OnPacket(binaryType, isBinary: true, bytes);
+            return true;
+        }
+        return EnginePayloadV3.TryReadTextFrame(frame, this, static (self, type, binary, data) =>
+        {
+            self.OnPacket(type, binary, data);
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// A packet as a v3 WebSocket message: binary with its type byte (shared by every v3 recipient), or
+    /// <c>b4</c> + base64 text for a client that asked for base64 (engine.io-parser 2.2 <c>encodePacket</c>).
+    /// </summary>
+    private (ReadOnlyMemory<byte> Frame, WebSocketMessageType Type) V3Frame(EnginePacket packet)
+    {
+        if (!packet.IsBinary)
+        {
+            return (packet.Frame, WebSocketMessageType.Text);
+        }
+        if (SupportsBinary)
+        {
+            return (packet.V3Frame, WebSocketMessageType.Binary);
+        }
+        var text = new byte[2 + System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(packet.Frame.Length)];
+        text[0] = (byte)'b';
+        text[1] = (byte)'4';
+        System.Buffers.Text.Base64.EncodeToUtf8(packet.Frame.Span, text.AsSpan(2), out _, out var written);
+        return (text.AsMemory(0, 2 + written), WebSocketMessageType.Text);
     }
 }

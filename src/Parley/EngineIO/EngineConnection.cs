@@ -31,8 +31,10 @@ public sealed partial class EngineConnection
     private ITimer? _closeTimer;
     private TimeSpan _closeGrace;
 
-    internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake)
+    internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake, int protocol = 4, bool supportsBinary = true)
     {
+        Protocol = protocol;
+        SupportsBinary = supportsBinary;
         _server = server;
         _options = server.Options;
         _logger = server.Logger;
@@ -50,8 +52,14 @@ public sealed partial class EngineConnection
     /// <summary>What the opening request carried.</summary>
     public EngineHandshake Handshake { get; }
 
-    /// <summary>The Engine.IO protocol revision (4).</summary>
-    public int Protocol => 4;
+    /// <summary>The Engine.IO protocol revision: 4, or 3 for socket.io-client 2.x (<see cref="EngineOptions.AllowEIO3"/>).</summary>
+    public int Protocol { get; }
+
+    /// <summary>
+    /// False when the client asked for binary as base64 text (<c>b64</c> in the handshake query, engine.io
+    /// transport.ts <c>supportsBinary</c>); only v3 payloads and frames depend on it.
+    /// </summary>
+    public bool SupportsBinary { get; }
 
     /// <summary>Open until closed.</summary>
     public EngineConnectionState State
@@ -385,12 +393,19 @@ public sealed partial class EngineConnection
                     }
                 }
                 break;
-            case EnginePacketType.Pong:
+            case EnginePacketType.Pong when Protocol == 4:
                 _pingTimeoutTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 _pingIntervalTimer?.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
                 break;
+            case EnginePacketType.Ping when Protocol == 3:
+                // v3 clients ping and the server answers; each ping restarts the timeout (socket.ts onPacket).
+                _pingTimeoutTimer?.Change(V3PingTimeout, Timeout.InfiniteTimeSpan);
+                Send(EnginePacket.Pong);
+                break;
             case EnginePacketType.Ping:
-                // v4 servers ping and clients answer; a client ping is an error (engine.io socket.ts onPacket).
+            case EnginePacketType.Pong:
+                // v4 servers ping and clients answer, v3 the other way round; the wrong direction is an error
+                // (engine.io socket.ts onPacket).
                 EngineLog.BadPacket(_logger, Id, "invalid heartbeat direction");
                 OnClose(EngineCloseReasons.TransportError);
                 break;
@@ -410,6 +425,14 @@ public sealed partial class EngineConnection
     /// <summary>Starts the heartbeat: a ping every PingInterval, a close when no pong follows within PingTimeout.</summary>
     internal void StartHeartbeat(TimeProvider time)
     {
+        if (Protocol == 3)
+        {
+            // v3: the client pings every pingInterval; it is gone when no ping came for pingInterval + pingTimeout
+            // (socket.ts resetPingTimeout). The server sends no pings.
+            _pingTimeoutTimer = time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.PingTimeout),
+                this, V3PingTimeout, Timeout.InfiniteTimeSpan);
+            return;
+        }
         _pingTimeoutTimer = time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.PingTimeout),
             this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _pingIntervalTimer = time.CreateTimer(static s =>
@@ -421,6 +444,8 @@ public sealed partial class EngineConnection
             }
         }, this, _options.PingInterval, Timeout.InfiniteTimeSpan);
     }
+
+    private TimeSpan V3PingTimeout => _options.PingInterval + _options.PingTimeout;
 
     private static void AbortWebSocket(WebSocket? ws)
     {

@@ -26,6 +26,13 @@ public sealed class EngineOptions
     /// <summary>The transports clients may use (<c>transports</c>: polling and websocket).</summary>
     public IList<EngineTransport> Transports { get; set; } = [EngineTransport.Polling, EngineTransport.WebSocket];
 
+    /// <summary>
+    /// Accept Engine.IO v3 clients (socket.io-client 2.x, <c>EIO=3</c>) next to v4 ones (<c>allowEIO3</c>, off by
+    /// default as in engine.io 6). Off, they are refused with <c>{"code":5,"message":"Unsupported protocol version"}</c>.
+    /// JSONP polling (<c>j</c>) is never served: such requests get <c>{"code":3,"message":"Bad request"}</c>.
+    /// </summary>
+    public bool AllowEIO3 { get; set; }
+
     /// <summary>Whether a polling session may upgrade to WebSocket (<c>allowUpgrades</c>, true).</summary>
     public bool AllowUpgrades { get; set; } = true;
 
@@ -50,8 +57,26 @@ public sealed class EngineOptions
     /// </summary>
     public int? HttpCompressionThreshold { get; set; } = 1024;
 
-    /// <summary>Negotiate WebSocket per-message deflate (<c>perMessageDeflate</c>); off by default, as in engine.io.</summary>
+    /// <summary>
+    /// Negotiate WebSocket per-message deflate (<c>perMessageDeflate</c>) with clients that offer it; off by default,
+    /// as in engine.io. Each such connection then holds a deflate context (docs/compression.md: its memory).
+    /// </summary>
     public bool PerMessageDeflate { get; set; }
+
+    /// <summary>WebSocket messages shorter than this many bytes go uncompressed (<c>perMessageDeflate.threshold</c>, 1024).</summary>
+    public int PerMessageDeflateThreshold { get; set; } = 1024;
+
+    /// <summary>
+    /// The server's deflate window, as a power of two (9–15, <c>server_max_window_bits</c>; 15 by default as in ws):
+    /// a smaller window takes less memory per connection and compresses less.
+    /// </summary>
+    public int PerMessageDeflateWindowBits { get; set; } = 15;
+
+    /// <summary>
+    /// Keep the deflate context between messages (<c>server_no_context_takeover</c> when false; true by default as in
+    /// ws). Without it each message is compressed on its own and an idle connection holds no deflate context.
+    /// </summary>
+    public bool PerMessageDeflateContextTakeover { get; set; } = true;
 
     /// <summary>
     /// Bytes a connection may have queued or being written (10 MB) before it is closed as too slow. Not in
@@ -75,6 +100,10 @@ public sealed class EngineOptions
         if (MaxHttpBufferSize <= 0 || MaxOutgoingBufferSize <= 0 || MaxWebSocketFragments <= 0)
         {
             throw new InvalidOperationException("Engine.IO MaxHttpBufferSize, MaxOutgoingBufferSize and MaxWebSocketFragments must be positive.");
+        }
+        if (PerMessageDeflateWindowBits is < 9 or > 15 || PerMessageDeflateThreshold < 0)
+        {
+            throw new InvalidOperationException("Engine.IO PerMessageDeflateWindowBits must be within 9–15 and PerMessageDeflateThreshold non-negative.");
         }
         if (Transports.Count == 0)
         {

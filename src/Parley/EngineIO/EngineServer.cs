@@ -89,9 +89,25 @@ public sealed partial class EngineServer
             await RefuseAsync(context, EngineError.UnknownTransport, isWebSocket, transportName);
             return;
         }
-        if (request.Query["EIO"].ToString() != "4")
+        var eio = request.Query["EIO"].ToString();
+        int protocol;
+        if (eio == "4")
         {
-            await RefuseAsync(context, EngineError.UnsupportedProtocolVersion, isWebSocket, request.Query["EIO"].ToString());
+            protocol = 4;
+        }
+        else if (eio == "3" && Options.AllowEIO3)
+        {
+            protocol = 3;
+        }
+        else
+        {
+            await RefuseAsync(context, EngineError.UnsupportedProtocolVersion, isWebSocket, eio);
+            return;
+        }
+        if (protocol == 3 && transport == EngineTransport.Polling && request.Query.ContainsKey("j"))
+        {
+            // engine.io would answer with its JSONP transport (transports/index.ts polling); Parley has none.
+            await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "JSONP polling is not supported");
             return;
         }
 
@@ -126,7 +142,7 @@ public sealed partial class EngineServer
                     return;
                 }
             }
-            await HandshakeAsync(context, transport);
+            await HandshakeAsync(context, transport, protocol);
             return;
         }
 
@@ -134,6 +150,11 @@ public sealed partial class EngineServer
             (connection.State == EngineConnectionState.Closed && !(connection.HasLingeringPoll && HttpMethods.IsGet(request.Method) && !isWebSocket)))
         {
             await RefuseAsync(context, EngineError.UnknownSid, isWebSocket, sid);
+            return;
+        }
+        if (protocol != connection.Protocol)
+        {
+            await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "protocol revision mismatch");
             return;
         }
 
@@ -173,10 +194,11 @@ public sealed partial class EngineServer
         }
     }
 
-    private async Task HandshakeAsync(HttpContext context, EngineTransport transport)
+    private async Task HandshakeAsync(HttpContext context, EngineTransport transport, int protocol)
     {
         var id = GenerateId();
-        var connection = new EngineConnection(this, id, transport, new EngineHandshake(context, _time.GetUtcNow()));
+        var connection = new EngineConnection(this, id, transport, new EngineHandshake(context, _time.GetUtcNow()), protocol,
+            supportsBinary: !context.Request.Query.ContainsKey("b64"));
         _clients[id] = connection;
         Metrics.EngineOpened(transport);
         EngineLog.ConnectionOpened(Logger, id, transport);
@@ -231,7 +253,13 @@ public sealed partial class EngineServer
     }
 
     private Microsoft.AspNetCore.Http.WebSocketAcceptContext AcceptContext() =>
-        new() { DangerousEnableCompression = Options.PerMessageDeflate, KeepAliveInterval = TimeSpan.Zero };
+        new()
+        {
+            DangerousEnableCompression = Options.PerMessageDeflate,
+            ServerMaxWindowBits = Options.PerMessageDeflateWindowBits,
+            DisableServerContextTakeover = !Options.PerMessageDeflateContextTakeover,
+            KeepAliveInterval = TimeSpan.Zero,
+        };
 
     /// <summary>20 URL-safe base64 characters from 15 CSPRNG bytes, the shape of engine.io's base64id.</summary>
     internal static string GenerateId()
