@@ -170,7 +170,7 @@ public readonly struct EventArgument
         {
             return (T)(object)this;
         }
-        AttachmentScope.SetReading(null, _attachments);
+        AttachmentScope.SetReading(_attachments);
         try
         {
             return Element.Deserialize<T>(options);
@@ -181,7 +181,7 @@ public readonly struct EventArgument
         }
         finally
         {
-            AttachmentScope.SetReading(null, null);
+            AttachmentScope.SetReading(null);
         }
     }
 
@@ -196,7 +196,7 @@ public readonly struct EventArgument
         {
             return (T)(object)bytes.ToArray();
         }
-        AttachmentScope.SetReading(null, _attachments);
+        AttachmentScope.SetReading(_attachments);
         try
         {
             return Element.Deserialize(PlaceholderTypeInfo.For(typeInfo));
@@ -207,7 +207,7 @@ public readonly struct EventArgument
         }
         finally
         {
-            AttachmentScope.SetReading(null, null);
+            AttachmentScope.SetReading(null);
         }
     }
 
