@@ -61,9 +61,8 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
                 PresenceChanged(socket.Namespace.Server, DefaultRoom, name, joined: true);
             }
         }
-#pragma warning disable CA1031 // A failed cluster query costs one presence delta, not the connection.
+        // A failed cluster query costs one presence delta, not the connection.
         catch (Exception ex)
-#pragma warning restore CA1031
         {
             LogPresenceFailed(logger, DefaultRoom, ex);
         }
@@ -177,9 +176,8 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
                 }
             }
         }
-#pragma warning disable CA1031 // Nobody awaits a disconnect's presence: a failed cluster query is logged.
+        // Nobody awaits a disconnect's presence: a failed cluster query is logged.
         catch (Exception ex)
-#pragma warning restore CA1031
         {
             LogPresenceFailed(logger, rooms[0], ex);
         }
@@ -274,9 +272,8 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
                 });
             }
         }
-#pragma warning disable CA1031 // Nobody awaits this: a failed presence update (e.g. the adapter down) is logged.
+        // Nobody awaits this: a failed presence update (e.g. the adapter down) is logged.
         catch (Exception ex)
-#pragma warning restore CA1031
         {
             LogPresenceFailed(logger, room, ex);
         }

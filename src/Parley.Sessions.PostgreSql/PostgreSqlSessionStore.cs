@@ -269,9 +269,8 @@ public sealed partial class PostgreSqlSessionStore : SessionStore, IAsyncDisposa
         {
             await PruneSessionsAsync(CancellationToken.None).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // A failed prune is retried at the next interval; it must not take the process down.
+        // A failed prune is retried at the next interval; it must not take the process down.
         catch (Exception ex)
-#pragma warning restore CA1031
         {
             Log.PruneFailed(_logger, ex);
         }

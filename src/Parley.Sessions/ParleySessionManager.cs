@@ -282,9 +282,8 @@ public sealed partial class ParleySessionManager
             {
                 ((EventHandler<SessionDestroyedEventArgs>)d)(this, args);
             }
-#pragma warning disable CA1031 // A listener's bug must not fail the logout that raised the event.
+            // A listener's bug must not fail the logout that raised the event.
             catch (Exception ex)
-#pragma warning restore CA1031
             {
                 Log.DestroyedHandlerFailed(_logger, ex);
             }

@@ -221,9 +221,8 @@ internal sealed partial class ParleySessionMiddleware
                 {
                     await session.SaveAsync(CancellationToken.None);
                 }
-#pragma warning disable CA1031 // The response is already out: log, do not fail the connection.
+                // The response is already out: log, do not fail the connection.
                 catch (Exception ex)
-#pragma warning restore CA1031
                 {
                     Log.StoreCommitFailed(owner._logger, ex);
                 }

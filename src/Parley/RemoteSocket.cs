@@ -63,7 +63,4 @@ public sealed class RemoteSocket
 
     /// <summary>Disconnects it.</summary>
     public Task DisconnectAsync(bool close = false) => Self.DisconnectSocketsAsync(close);
-
-    /// <summary>Serializes what a node reports about a socket (redis-adapter REMOTE_FETCH / FETCH_SOCKETS_RESPONSE).</summary>
-    public static BroadcastOptions ForSocket(string id) => new(new HashSet<string>(StringComparer.Ordinal) { id });
 }

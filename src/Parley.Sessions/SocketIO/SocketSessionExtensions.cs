@@ -63,9 +63,8 @@ public static partial class SocketSessionExtensions
                 {
                     session = await LoadAsync(socket, manager, options, origins, logger);
                 }
-#pragma warning disable CA1031 // Any store failure refuses the handshake; the exception goes to the log only (Validate runs after).
+                // Any store failure refuses the handshake; the exception goes to the log only (Validate runs after).
                 catch (Exception ex)
-#pragma warning restore CA1031
                 {
                     // The store's message may name hosts, ports and users (Npgsql's does): the client gets a fixed one.
                     Log.StoreFailed(logger, socket.ConnectionId, ex);
@@ -117,9 +116,8 @@ public static partial class SocketSessionExtensions
         {
             await nsp.DisconnectSessionAsync(sessionKey).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // Nobody awaits this task: whatever the adapter throws is logged here or lost.
+        // Nobody awaits this task: whatever the adapter throws is logged here or lost.
         catch (Exception ex)
-#pragma warning restore CA1031
         {
             Log.LogoutDisconnectFailed(logger, nsp.Name, ex);
         }

@@ -23,9 +23,6 @@ internal static class AttachmentScope
     private static List<ReadOnlyMemory<byte>>? t_writing;
 
     [ThreadStatic]
-    private static SocketPacket? t_reading;
-
-    [ThreadStatic]
     private static IReadOnlyList<ReadOnlyMemory<byte>>? t_readingAttachments;
 
     public static List<ReadOnlyMemory<byte>>? Writing
@@ -34,9 +31,8 @@ internal static class AttachmentScope
         set => t_writing = value;
     }
 
-    public static void SetReading(SocketPacket? packet, IReadOnlyList<ReadOnlyMemory<byte>>? attachments)
+    public static void SetReading(IReadOnlyList<ReadOnlyMemory<byte>>? attachments)
     {
-        t_reading = packet;
         t_readingAttachments = attachments;
     }
 

@@ -175,7 +175,7 @@ public readonly struct EventArgument
         {
             return (T)(object)this;
         }
-        AttachmentScope.SetReading(null, _attachments);
+        AttachmentScope.SetReading(_attachments);
         try
         {
             return Element.Deserialize<T>(options);
@@ -186,7 +186,7 @@ public readonly struct EventArgument
         }
         finally
         {
-            AttachmentScope.SetReading(null, null);
+            AttachmentScope.SetReading(null);
         }
     }
 
@@ -201,7 +201,7 @@ public readonly struct EventArgument
         {
             return (T)(object)bytes.ToArray();
         }
-        AttachmentScope.SetReading(null, _attachments);
+        AttachmentScope.SetReading(_attachments);
         try
         {
             return Element.Deserialize(PlaceholderTypeInfo.For(typeInfo));
@@ -212,7 +212,7 @@ public readonly struct EventArgument
         }
         finally
         {
-            AttachmentScope.SetReading(null, null);
+            AttachmentScope.SetReading(null);
         }
     }
 
