@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-node broadcast throughput: one redis-server, two Socket.IO nodes on it, bench/js/cross-node-load.mjs.
-#   bench/cross-node.sh parley [classic|sharded]     two bench/Parley.ClusterServer nodes
-#   bench/cross-node.sh node   [classic|sharded]     two bench/js/cluster-server.mjs nodes (socket.io 4.8 + redis-adapter 8.3)
+#   bench/cross-node.sh parley [classic|sharded|streams]   two bench/Parley.ClusterServer nodes
+#   bench/cross-node.sh node   [classic|sharded|streams]   two bench/js/cluster-server.mjs nodes (socket.io 4.8 +
+#                                                          redis-adapter 8.3, or redis-streams-adapter 0.3.1)
 # Extra arguments after the mode go to the load client (--clients, --seconds, --size, --inflight).
 # Loopback only, everything on this machine; it stops what it started. Not part of the test suite.
 set -euo pipefail
@@ -34,10 +35,11 @@ until redis-cli -p "$redis_port" PING >/dev/null 2>&1; do sleep 0.1; done
 for port in "${ports[@]}"; do
   if [ "$impl" = parley ]; then
     sharded=false; [ "$mode" = sharded ] && sharded=true
+    streams=false; [ "$mode" = streams ] && streams=true
     dotnet bench/Parley.ClusterServer/bin/Release/net10.0/Parley.ClusterServer.dll \
-      --urls "http://127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" --sharded "$sharded" >"$work/node-$port.log" 2>&1 &
+      --urls "http://127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" --sharded "$sharded" --streams "$streams" >"$work/node-$port.log" 2>&1 &
   else
-    flag=""; [ "$mode" = sharded ] && flag=--sharded
+    flag=""; [ "$mode" = sharded ] && flag=--sharded; [ "$mode" = streams ] && flag=--streams
     node bench/js/cluster-server.mjs --port "$port" --redis "redis://127.0.0.1:$redis_port" $flag >"$work/node-$port.log" 2>&1 &
   fi
   pids+=($!)

@@ -1,5 +1,5 @@
 // A Node socket.io 4.8 node on @socket.io/redis-adapter 8.3, the twin of bench/Parley.ClusterServer:
-//   node bench/js/cluster-server.mjs --port 3201 --redis redis://127.0.0.1:6399 [--sharded]
+//   node bench/js/cluster-server.mjs --port 3201 --redis redis://127.0.0.1:6399 [--sharded | --streams]
 // A client's "bcast" (payload, ack) makes this node emit "msg" (payload) to every client of every node, then ack.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -7,6 +7,7 @@ const require = createRequire(new URL("../../test/js/package.json", import.meta.
 const { Server } = require("socket.io");
 const { createClient } = require("redis");
 const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter: createStreamsAdapter } = require("@socket.io/redis-streams-adapter");
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf("--" + name);
@@ -15,6 +16,7 @@ const arg = (name, fallback) => {
 const port = Number(arg("port", 3201));
 const url = arg("redis", "redis://127.0.0.1:6379");
 const sharded = process.argv.includes("--sharded");
+const streams = process.argv.includes("--streams");
 
 const pub = createClient({ url });
 const sub = pub.duplicate();
@@ -22,7 +24,9 @@ for (const c of [pub, sub]) c.on("error", (e) => console.error("redis:", e.messa
 await Promise.all([pub.connect(), sub.connect()]);
 
 const httpServer = createServer();
-const io = new Server(httpServer, { adapter: sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub) });
+const io = new Server(httpServer, {
+  adapter: streams ? createStreamsAdapter(pub) : sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub),
+});
 io.on("connection", (socket) => {
   socket.on("bcast", (payload, ack) => {
     io.emit("msg", payload);

@@ -55,7 +55,15 @@ internal static class ChatApp
             // One multiplexer for the adapter, the sessions and the history (a Redis Cluster, Sentinel or one server).
             builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(settings.RedisConfiguration()));
             // Broadcasts, presence (FetchSockets) and logout's disconnects reach every node through Redis.
-            parley.AddRedis(o => o.Sharded = settings.RedisAdapter == "sharded");
+            if (settings.RedisAdapter == "streams")
+            {
+                // The stream reader has a connection of its own, with the same options (TLS files included).
+                parley.AddRedisStreams(o => o.ReaderConfiguration = settings.RedisConfiguration());
+            }
+            else
+            {
+                parley.AddRedis(o => o.Sharded = settings.RedisAdapter == "sharded");
+            }
         }
         // History goes where the sessions go, so it survives a node restart and every node of a cluster sees it.
         if (settings.SessionStore == "postgres")

@@ -20,8 +20,12 @@ internal sealed class ChatSettings
     /// </summary>
     public string? Redis { get; set; }
 
-    /// <summary><c>--redis-adapter classic|sharded</c>: the Socket.IO adapter (sharded: SSUBSCRIBE/SPUBLISH, Redis 7+).</summary>
-    public string RedisAdapter { get; set; } = "classic";
+    /// <summary>
+    /// <c>--redis-adapter streams|classic|sharded</c>: the Socket.IO adapter. Default streams (Redis Streams: a node
+    /// that loses Redis catches up, and connection state recovery works across nodes); classic and sharded are the
+    /// pub/sub adapters of <c>@socket.io/redis-adapter</c> (sharded: SSUBSCRIBE/SPUBLISH, Redis 7+).
+    /// </summary>
+    public string RedisAdapter { get; set; } = "streams";
 
     /// <summary><c>--redis-ca file.pem</c>: the CA that signed the Redis servers' certificates (TLS).</summary>
     public string? RedisCa { get; set; }
@@ -146,9 +150,9 @@ internal sealed class ChatSettings
         settings.RedisCa ??= configuration["Parley:RedisCa"];
         settings.RedisCert ??= configuration["Parley:RedisCert"];
         settings.RedisKey ??= configuration["Parley:RedisKey"];
-        if (settings.RedisAdapter is not ("classic" or "sharded"))
+        if (settings.RedisAdapter is not ("streams" or "classic" or "sharded"))
         {
-            throw new ArgumentException($"--redis-adapter must be classic or sharded, not '{settings.RedisAdapter}'.");
+            throw new ArgumentException($"--redis-adapter must be streams, classic or sharded, not '{settings.RedisAdapter}'.");
         }
         if (settings.RedisKey is not null && settings.RedisCert is null)
         {

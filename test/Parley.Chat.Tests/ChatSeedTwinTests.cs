@@ -21,7 +21,8 @@ public sealed class ChatSeedTwinTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _parley = await ChatHost.StartAsync("--redis", _redis.Url);
+        // The twin uses @socket.io/redis-adapter's classic adapter: so must this node.
+        _parley = await ChatHost.StartAsync("--redis", _redis.Url, "--redis-adapter", "classic");
         _seed = NodeProcess.Start("seed-chat.mjs", new Dictionary<string, string>
         {
             ["REDIS_URL"] = _redis.Url,

@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace Parley.Redis;
 
 /// <summary>
@@ -34,6 +36,14 @@ public sealed class RedisStreamsAdapterOptions
     /// Default false: an entry with binary is base64 msgpack, as upstream writes it.
     /// </summary>
     public bool OnlyPlaintext { get; set; }
+
+    /// <summary>
+    /// Where the stream reader's own connection goes (it blocks in XREAD, so it cannot share the adapter's). Default
+    /// null: the configuration given to <c>AddRedisStreams</c>, or else that of the application's
+    /// <see cref="IConnectionMultiplexer"/>, read back from its configuration string — which loses certificate
+    /// callbacks (TLS with a private CA or a client certificate): set it then.
+    /// </summary>
+    public ConfigurationOptions? ReaderConfiguration { get; set; }
 
     /// <summary>How long fetchSockets and serverSideEmit with acks wait for the other nodes. Default 5 s.</summary>
     public TimeSpan RequestsTimeout { get; set; } = TimeSpan.FromSeconds(5);

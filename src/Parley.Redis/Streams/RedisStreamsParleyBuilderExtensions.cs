@@ -43,7 +43,8 @@ public static class RedisStreamsParleyBuilderExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisStreamsAdapterOptions>>().Value;
-            var configuration = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value.Configuration
+            var configuration = options.ReaderConfiguration
+                ?? sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value.Configuration
                 ?? ConfigurationOptions.Parse(sp.GetRequiredService<IConnectionMultiplexer>().Configuration);
             return new RedisStreamReader(configuration, options, sp.GetRequiredService<ILoggerFactory>());
         });
