@@ -43,7 +43,18 @@ internal static class ChatApp
             o.MaxAge = TimeSpan.FromDays(7);
             o.SameSite = SameSiteMode.Lax;
         });
-        var parley = builder.Services.AddParley();
+        var parley = builder.Services.AddParley(o =>
+        {
+            if (settings.Recovery)
+            {
+                // A page that drops for a moment gets what it missed, once, in order (docs/recovery.md). In memory
+                // on one node; the classic and sharded Redis adapters give no offsets, so with them a page that
+                // comes back reloads the history instead.
+                // The middlewares run again for a recovered socket: the session middleware gives it its session
+                // (ChatSockets reads the name there), and a session that ended while the page was away refuses it.
+                o.ConnectionStateRecovery = new ConnectionStateRecoveryOptions { SkipMiddlewares = false };
+            }
+        });
         if (settings.Redis is not null)
         {
             // One multiplexer for the adapter, the sessions and the history (a Redis Cluster, Sentinel or one server).
