@@ -21,7 +21,8 @@ internal sealed class ChatBrowser : IAsyncDisposable
 
     public static async Task<ChatBrowser> LaunchAsync()
     {
-        var playwright = await Playwright.CreateAsync().WithTimeout();
+        // Playwright starts a driver process of its own: as long as any process start on a loaded machine.
+        var playwright = await Playwright.CreateAsync().WithTimeout(TestTimeouts.ProcessStart);
         try
         {
             return new ChatBrowser(playwright, await Chromium.LaunchAsync(playwright));
