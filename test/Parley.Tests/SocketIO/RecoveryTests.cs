@@ -76,6 +76,18 @@ public sealed class RecoveryTests : IAsyncLifetime
     private static Task<SioHost.Client> ConnectAsync(SioHost host, string transport) =>
         host.ConnectAsync(transport, new JsonObject { ["reconnection"] = false });
 
+    /// <summary>
+    /// Connects a client and sends it one packet, so that it has an offset to come back with (a client that received
+    /// nothing cannot recover, as with socket.io); returns the client and that offset.
+    /// </summary>
+    private static async Task<(SioHost.Client Client, string Offset)> ConnectWithOffsetAsync(SioHost host, string transport)
+    {
+        var client = await ConnectAsync(host, transport);
+        await client.Socket.EmitAsync("hello", 1);
+        var offset = Args((await EventsUntilAsync(client, "hello"))[^1])[^1]!.GetValue<string>();
+        return (client, offset);
+    }
+
     /// <summary>Drops the client's connection from its side and waits until both sides saw it go.</summary>
     private static async Task DropAsync(SioHost.Client client, string expectedServerReason = "transport close")
     {
@@ -186,9 +198,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_drop_closed_by_the_server_is_recovered_too()
     {
         var host = await StartAsync();
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         var old = client.Socket;
 
         // The transport fails on the server's side (as when a write to the client fails).
@@ -208,10 +218,8 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_session_expires_after_MaxDisconnectionDuration_and_the_client_gets_a_fresh_socket()
     {
         var host = await StartAsync(r => r.MaxDisconnectionDuration = TimeSpan.FromSeconds(1));
-        var client = await ConnectAsync(host, "websocket");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await client.EmitWithAckAsync("join", ["blue"]);
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
         await DropAsync(client);
         await host.Io.To("blue").EmitAsync("missed", 2);
 
@@ -234,9 +242,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     {
         var host = await StartAsync(r => r.MaxPackets = 2);
         using var metrics = new MetricRecorder(host.Web.Services.GetRequiredService<ParleyMetrics>().Meter);
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await DropAsync(client);
         for (var i = 0; i < 3; i++)
         {
@@ -255,9 +261,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_client_initiated_disconnect_is_not_recoverable()
     {
         var host = await StartAsync();
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await client.DisconnectAsync();
         await TestTimeouts.Eventually(() => host.DisconnectReasons.ContainsKey(client.Id));
         Assert.Equal("client namespace disconnect", host.DisconnectReasons[client.Id]);
@@ -273,9 +277,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task Middlewares_run_for_a_recovered_socket_when_SkipMiddlewares_is_off()
     {
         var host = await StartAsync(r => r.SkipMiddlewares = false);
-        var client = await ConnectAsync(host, "polling");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "polling");
         await DropAsync(client);
 
         var connect = await ReconnectAsync(client);
@@ -342,9 +344,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_forged_or_malformed_session_in_the_auth_gets_a_fresh_socket()
     {
         var host = await StartAsync();
-        var owner = await ConnectAsync(host, "websocket");
-        await owner.Socket.EmitAsync("hello", 1);
-        var offset = Args((await EventsUntilAsync(owner, "hello"))[^1])[^1]!.GetValue<string>();
+        var (owner, offset) = await ConnectWithOffsetAsync(host, "websocket");
         await DropAsync(owner);
 
         JsonObject[] forged =
