@@ -49,6 +49,15 @@ internal static class ChatApp
         {
             o.Engine.AllowEIO3 = true;
             o.Parsers = [SocketParser.Default, SocketParser.MessagePack];
+            if (settings.Recovery)
+            {
+                // A page that drops for a moment gets what it missed, once, in order (docs/recovery.md). In memory
+                // on one node; the classic and sharded Redis adapters give no offsets, so with them a page that
+                // comes back reloads the history instead.
+                // The middlewares run again for a recovered socket: the session middleware gives it its session
+                // (ChatSockets reads the name there), and a session that ended while the page was away refuses it.
+                o.ConnectionStateRecovery = new ConnectionStateRecoveryOptions { SkipMiddlewares = false };
+            }
         });
         if (settings.Redis is not null)
         {

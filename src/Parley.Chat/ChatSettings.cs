@@ -57,6 +57,12 @@ internal sealed class ChatSettings
         return options;
     }
 
+    /// <summary>
+    /// Connection state recovery (on; <c>--no-recovery</c> or <c>Parley:Recovery=false</c> turns it off): a page that
+    /// drops for up to two minutes gets the messages it missed instead of reloading the history.
+    /// </summary>
+    public bool Recovery { get; set; } = true;
+
     /// <summary><c>--json-logs</c>: console logs as JSON lines (one object per entry), for log shippers.</summary>
     public bool JsonLogs { get; set; }
 
@@ -128,6 +134,9 @@ internal sealed class ChatSettings
                 case "--json-logs":
                     settings.JsonLogs = true;
                     break;
+                case "--no-recovery":
+                    settings.Recovery = false;
+                    break;
                 case "--otlp":
                     settings.Otlp = Require(name, value);
                     break;
@@ -176,6 +185,7 @@ internal sealed class ChatSettings
             throw new ArgumentException("--admin-password-hash must be a bcrypt hash ($2b$10$…), never the password itself.");
         }
         settings.JsonLogs |= string.Equals(configuration["Parley:JsonLogs"], "true", StringComparison.OrdinalIgnoreCase);
+        settings.Recovery &= !string.Equals(configuration["Parley:Recovery"], "false", StringComparison.OrdinalIgnoreCase);
         // The command line wins over configuration; with neither, Redis (when given) holds the sessions too.
         if (store is null && configuration["Parley:SessionStore"] is { Length: > 0 } configured)
         {

@@ -34,8 +34,12 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
     {
         var name = socket.GetSession()!.Get<string>("name")!;
         socket.Data["name"] = name;
-        // Joined before the first await: a message to chat sent right after the client's connect reaches it.
-        socket.Join([ChatRooms.PersonRoom(name), DefaultRoom]);
+        // Joined before the first await: a message to chat sent right after the client's connect reaches it. A
+        // recovered socket is back in the rooms it had, and only those (it may have left chat).
+        if (!socket.Recovered)
+        {
+            socket.Join([ChatRooms.PersonRoom(name), DefaultRoom]);
+        }
 
         socket.On("message", e => OnMessageAsync(socket, name, e));
         var joinLock = new Lock();
@@ -51,6 +55,11 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
 
         try
         {
+            if (socket.Recovered)
+            {
+                await RejoinedAsync(socket, name);
+                return;
+            }
             // The person joined chat unless another tab of theirs (any node) was there first. Two tabs connecting
             // at once both see each other: the earlier one (handshake time, then id) announces.
             var others = await OtherSocketsOfAsync(socket, name);
@@ -158,7 +167,23 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
         await LeftAsync(socket, name, [room]);
     }
 
-    /// <summary>After a socket left <paramref name="rooms"/>: the person left those where no other tab of theirs remains.</summary>
+    /// <summary>
+    /// A socket that recovered its connection is back in the rooms it had (Parley restored them): the person is
+    /// back in those where no other tab of theirs stayed, since their drop announced that they left.
+    /// </summary>
+    private async Task RejoinedAsync(ParleySocket socket, string name)
+    {
+        var others = await OtherSocketsOfAsync(socket, name);
+        foreach (var room in socket.Rooms.Where(ChatRooms.IsChatRoom))
+        {
+            if (!others.Any(o => o.Rooms.Contains(room)))
+            {
+                PresenceChanged(socket.Namespace.Server, room, name, joined: true);
+            }
+        }
+    }
+
+    /// <summary>After a socket left <paramref name="rooms"/>: the person left those where no tab of theirs remains.</summary>
     private async Task LeftAsync(ParleySocket socket, string name, string[] rooms)
     {
         if (rooms.Length == 0)
@@ -167,7 +192,9 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
         }
         try
         {
-            var others = await OtherSocketsOfAsync(socket, name);
+            // Every socket of the person, this one's id included: this one has left these rooms already, and a
+            // socket with its id that is in them is the same tab, back with its connection recovered.
+            var others = await socket.Namespace.In(ChatRooms.PersonRoom(name)).FetchSocketsAsync();
             foreach (var room in rooms)
             {
                 if (!others.Any(o => o.Rooms.Contains(room)))

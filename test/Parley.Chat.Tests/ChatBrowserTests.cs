@@ -10,11 +10,9 @@ namespace Parley.Chat.Tests;
 /// </summary>
 public sealed class ChatBrowserTests : IAsyncLifetime
 {
-
     private RedisServer? _redis;
     private ChatHost[] _nodes = [];
-    private IPlaywright? _playwright;
-    private IBrowser _browser = null!;
+    private ChatBrowser? _browser;
 
     public async Task InitializeAsync()
     {
@@ -23,8 +21,7 @@ public sealed class ChatBrowserTests : IAsyncLifetime
         {
             _redis = await RedisServer.StartAsync();
             _nodes = await ChatHost.StartClusterAsync(_redis.Url, 2);
-            _playwright = await Playwright.CreateAsync().WithTimeout();
-            _browser = await Chromium.LaunchAsync(_playwright);
+            _browser = await ChatBrowser.LaunchAsync();
         }
         catch
         {
@@ -37,9 +34,8 @@ public sealed class ChatBrowserTests : IAsyncLifetime
     {
         if (_browser is not null)
         {
-            await _browser.CloseAsync().WithTimeout();
+            await _browser.DisposeAsync();
         }
-        _playwright?.Dispose();
         foreach (var node in _nodes)
         {
             await node.DisposeAsync();
@@ -51,26 +47,12 @@ public sealed class ChatBrowserTests : IAsyncLifetime
     }
 
     /// <summary>Opens a new browser (context) on node <paramref name="node"/> and logs in there.</summary>
-    private async Task<IPage> LoginAsync(string name, int node = 0, ViewportSize? viewport = null)
-    {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? new ViewportSize { Width = 1100, Height = 800 } });
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(_nodes[node].Url + "/").WithTimeout();
-        await page.FillAsync("form#login input[name=name]", name).WithTimeout();
-        await page.ClickAsync("form#login button[type=submit]").WithTimeout();
-        await page.WaitForSelectorAsync("#status.connected").WithTimeout();
-        return page;
-    }
+    private Task<IPage> LoginAsync(string name, int node = 0, ViewportSize? viewport = null) =>
+        _browser!.LoginAsync(_nodes[node].Url, name, viewport);
 
-    private static async Task SendAsync(IPage page, string text)
-    {
-        await page.FillAsync("form#send input[name=text]", text).WithTimeout();
-        await page.PressAsync("form#send input[name=text]", "Enter").WithTimeout();
-    }
+    private static Task SendAsync(IPage page, string text) => ChatBrowser.SendAsync(page, text);
 
-    private static Task WaitForMessageAsync(IPage page, string text) =>
-        page.Locator("#messages li .text", new PageLocatorOptions { HasTextString = text }).First.WaitForAsync().WithTimeout();
+    private static Task WaitForMessageAsync(IPage page, string text) => ChatBrowser.WaitForMessageAsync(page, text);
 
     [Fact]
     public async Task Two_people_log_in_see_each_other_and_chat()

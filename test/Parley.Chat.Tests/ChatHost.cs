@@ -24,13 +24,17 @@ public sealed class ChatHost : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<ChatHost> StartAsync(params string[] extraArgs)
+    public static Task<ChatHost> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
+
+    /// <summary>Starts the chat with <paramref name="customize"/> applied to its builder after the chat's own set-up.</summary>
+    public static async Task<ChatHost> StartAsync(Action<WebApplicationBuilder>? customize, params string[] extraArgs)
     {
         string[] args = ["--urls", "http://127.0.0.1:0", "--secret", Secret, .. extraArgs];
         var app = ChatApp.Create(args, b =>
         {
             b.Logging.ClearProviders();
             b.Logging.AddProvider(TestLog.Provider);
+            customize?.Invoke(b);
         });
         await app.StartAsync().WithTimeout();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

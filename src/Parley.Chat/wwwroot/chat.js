@@ -1,12 +1,12 @@
 // The chat page. Everything received is rendered with textContent: text is never HTML here.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { room: "chat", rooms: new Map() }; // room -> { messages: [], users: [] }
+  const state = { room: "chat", rooms: new Map() }; // room -> { messages: [], ids: Set, users: [] }
   const socket = io({ transports: ["polling", "websocket"] });
 
   const setStatus = (text, cls) => { $("status").textContent = text; $("status").className = cls; };
   const roomState = (room) => {
-    if (!state.rooms.has(room)) state.rooms.set(room, { messages: [], users: [] });
+    if (!state.rooms.has(room)) state.rooms.set(room, { messages: [], ids: new Set(), users: [] });
     return state.rooms.get(room);
   };
 
@@ -53,6 +53,7 @@
     const answer = await socket.timeout(5000).emitWithAck("join", room);
     if (!answer.ok) { $("error").textContent = answer.error; return; }
     roomState(room).messages = answer.history;
+    roomState(room).ids = new Set(answer.history.map((m) => m.id));
     roomState(room).users = answer.users; // who is in the room now; presence deltas follow
     state.room = room;
     render();
@@ -60,7 +61,11 @@
 
   socket.on("connect", async () => {
     setStatus("connected", "connected");
+    $("status").dataset.recovered = String(socket.recovered);
     $("error").textContent = "";
+    // Recovered (socket.io connection state recovery): same rooms on the server, and every message and presence
+    // change missed meanwhile arrives now as events, once and in order. Otherwise join again and load history.
+    if (socket.recovered) return;
     const rooms = state.rooms.size ? [...state.rooms.keys()] : ["chat"];
     for (const room of rooms) await join(room).catch(() => {});
   });
@@ -77,8 +82,12 @@
     else setStatus("reconnecting…", "reconnecting");
   });
   socket.on("message", (m) => {
-    roomState(m.room).messages.push(m);
-    if (roomState(m.room).messages.length > 200) roomState(m.room).messages.shift();
+    const r = roomState(m.room);
+    // Never twice: a message may already be in the history a join loaded.
+    if (r.ids.has(m.id)) return;
+    r.ids.add(m.id);
+    r.messages.push(m);
+    if (r.messages.length > 200) r.ids.delete(r.messages.shift().id);
     if (m.room === state.room) { $("messages").append(messageItem(m)); $("messages").lastElementChild.scrollIntoView({ block: "end" }); }
   });
   // Presence is a delta: names that left, then names that joined (a person once, however many tabs).

@@ -81,7 +81,9 @@ internal sealed class RecoveryLog : IDisposable
         }
         var id = ++_lastId;
         packet.Offset = id.ToString(CultureInfo.InvariantCulture);
-        long size = EntryOverhead + packet.Payload.Json.Length;
+        // The JSON twice: the payload, and the text frame encoded from it once it is sent (binary frames share
+        // the attachments' memory).
+        long size = EntryOverhead + (2L * packet.Payload.Json.Length);
         foreach (var attachment in packet.Payload.Attachments)
         {
             size += attachment.Length;

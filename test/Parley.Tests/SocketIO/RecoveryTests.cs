@@ -18,6 +18,7 @@ public sealed class RecoveryTests : IAsyncLifetime
 
     private readonly ConcurrentQueue<ParleySocket> _connections = new();
     private int _middlewareRuns;
+    private bool _slowOnRecovery;
     private SioHost? _host;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -40,6 +41,11 @@ public sealed class RecoveryTests : IAsyncLifetime
                 io.Sockets.Use(async (socket, next) =>
                 {
                     Interlocked.Increment(ref _middlewareRuns);
+                    if (socket.Recovered && _slowOnRecovery)
+                    {
+                        // Broadcasts go on between the restore and the socket joining its rooms.
+                        await Task.Delay(200);
+                    }
                     await next();
                 });
                 io.Sockets.OnConnection(socket =>
@@ -69,6 +75,18 @@ public sealed class RecoveryTests : IAsyncLifetime
     /// <summary>A client that does not reconnect by itself: the test drops it and brings it back.</summary>
     private static Task<SioHost.Client> ConnectAsync(SioHost host, string transport) =>
         host.ConnectAsync(transport, new JsonObject { ["reconnection"] = false });
+
+    /// <summary>
+    /// Connects a client and sends it one packet, so that it has an offset to come back with (a client that received
+    /// nothing cannot recover, as with socket.io); returns the client and that offset.
+    /// </summary>
+    private static async Task<(SioHost.Client Client, string Offset)> ConnectWithOffsetAsync(SioHost host, string transport)
+    {
+        var client = await ConnectAsync(host, transport);
+        await client.Socket.EmitAsync("hello", 1);
+        var offset = Args((await EventsUntilAsync(client, "hello"))[^1])[^1]!.GetValue<string>();
+        return (client, offset);
+    }
 
     /// <summary>Drops the client's connection from its side and waits until both sides saw it go.</summary>
     private static async Task DropAsync(SioHost.Client client, string expectedServerReason = "transport close")
@@ -180,9 +198,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_drop_closed_by_the_server_is_recovered_too()
     {
         var host = await StartAsync();
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         var old = client.Socket;
 
         // The transport fails on the server's side (as when a write to the client fails).
@@ -202,10 +218,8 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_session_expires_after_MaxDisconnectionDuration_and_the_client_gets_a_fresh_socket()
     {
         var host = await StartAsync(r => r.MaxDisconnectionDuration = TimeSpan.FromSeconds(1));
-        var client = await ConnectAsync(host, "websocket");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await client.EmitWithAckAsync("join", ["blue"]);
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
         await DropAsync(client);
         await host.Io.To("blue").EmitAsync("missed", 2);
 
@@ -228,9 +242,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     {
         var host = await StartAsync(r => r.MaxPackets = 2);
         using var metrics = new MetricRecorder(host.Web.Services.GetRequiredService<ParleyMetrics>().Meter);
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await DropAsync(client);
         for (var i = 0; i < 3; i++)
         {
@@ -249,9 +261,7 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task A_client_initiated_disconnect_is_not_recoverable()
     {
         var host = await StartAsync();
-        var client = await ConnectAsync(host, "websocket");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "websocket");
         await client.DisconnectAsync();
         await TestTimeouts.Eventually(() => host.DisconnectReasons.ContainsKey(client.Id));
         Assert.Equal("client namespace disconnect", host.DisconnectReasons[client.Id]);
@@ -267,13 +277,91 @@ public sealed class RecoveryTests : IAsyncLifetime
     public async Task Middlewares_run_for_a_recovered_socket_when_SkipMiddlewares_is_off()
     {
         var host = await StartAsync(r => r.SkipMiddlewares = false);
-        var client = await ConnectAsync(host, "polling");
-        await client.Socket.EmitAsync("hello", 1);
-        await EventsUntilAsync(client, "hello");
+        var (client, _) = await ConnectWithOffsetAsync(host, "polling");
         await DropAsync(client);
 
         var connect = await ReconnectAsync(client);
         Assert.True(connect["recovered"]!.GetValue<bool>());
         Assert.Equal(2, _middlewareRuns);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Broadcasts_racing_a_drop_and_a_recovery_each_arrive_exactly_once_in_order(string transport)
+    {
+        // A middleware that takes its time on recovery: what is broadcast between the restore and the socket joining
+        // its rooms is neither in the restored session nor delivered live, and must still arrive once, in order.
+        _slowOnRecovery = true;
+        var host = await StartAsync(r => r.SkipMiddlewares = false);
+        var client = await ConnectAsync(host, transport);
+        await client.EmitWithAckAsync("join", ["blue"]);
+        var received = new List<DriverEvent>();
+        var stop = 0;
+        var sent = 0;
+        // Broadcasts without a pause, before, during and after the drop and the recovery.
+        var broadcaster = Task.Run(async () =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                await host.Io.To("blue").EmitAsync("n", sent++);
+                if (sent % 20 == 0)
+                {
+                    await Task.Delay(1);
+                }
+            }
+            await host.Io.To("blue").EmitAsync("end");
+        });
+
+        async Task UntilAsync(Func<bool> condition, string because)
+        {
+            await TestTimeouts.Eventually(() =>
+            {
+                received.AddRange(host.Driver.Drain(client.H));
+                return condition();
+            }, because: because);
+        }
+        int Count() => received.Count(e => e.Event == "event" && Name(e.Data!) == "n");
+
+        await UntilAsync(() => Count() >= 100, "100 broadcasts before the drop");
+        await host.Driver.CallAsync("sio.closeEngine", new { h = client.H });
+        await TestTimeouts.Eventually(() => host.DisconnectReasons.ContainsKey(client.Id), because: "the server saw the drop");
+        var atDrop = Volatile.Read(ref sent);
+        await UntilAsync(() => Volatile.Read(ref sent) >= atDrop + 100, "100 broadcasts while the client is away");
+        await host.Driver.CallAsync("sio.reconnect", new { h = client.H });
+        await UntilAsync(() => received.Any(e => e.Event == "connect" && e.Data!["recovered"]!.GetValue<bool>()), "the recovered connection");
+        var atRecovery = Count();
+        await UntilAsync(() => Count() >= atRecovery + 300, "300 broadcasts after the recovery");
+        Volatile.Write(ref stop, 1);
+        await broadcaster.WithTimeout();
+        await UntilAsync(() => received.Any(e => e.Event == "event" && Name(e.Data!) == "end"), "the end");
+
+        var numbers = received.Where(e => e.Event == "event" && Name(e.Data!) == "n").Select(e => Args(e.Data!)[0]!.GetValue<int>()).ToList();
+        Assert.Equal(Enumerable.Range(0, sent), numbers);
+        Assert.True(_connections.Count(s => s.Id == client.Id) == 2 && Latest.Recovered);
+    }
+
+    [Fact]
+    public async Task A_forged_or_malformed_session_in_the_auth_gets_a_fresh_socket()
+    {
+        var host = await StartAsync();
+        var (owner, offset) = await ConnectWithOffsetAsync(host, "websocket");
+        await DropAsync(owner);
+
+        JsonObject[] forged =
+        [
+            new() { ["pid"] = "AAAAAAAAAAAAAAAAAAAA", ["offset"] = offset },
+            new() { ["pid"] = 12, ["offset"] = offset },
+            new() { ["pid"] = "AAAAAAAAAAAAAAAAAAAA", ["offset"] = new JsonObject() },
+            new() { ["pid"] = new string('p', 10_000), ["offset"] = new string('9', 1_000) },
+        ];
+        foreach (var auth in forged)
+        {
+            var client = await host.ConnectAsync("websocket", new JsonObject { ["auth"] = auth });
+            Assert.False(client.Socket.Recovered);
+            Assert.NotEqual(owner.Id, client.Id);
+        }
+        // The real session is still there for its owner.
+        Assert.Equal(1, host.Io.Sockets.Adapter.Recovery!.SessionCount);
+        Assert.True((await ReconnectAsync(owner))["recovered"]!.GetValue<bool>());
     }
 }
