@@ -11,6 +11,8 @@ const server = attach(httpServer, {
   pingTimeout: Number(process.env.PING_TIMEOUT ?? 200),
   maxHttpBufferSize: 1e6,
   cors: { origin: "*" },
+  // DEFLATE=1: per-message deflate with engine.io's 1 KB threshold (bench/js/deflate-memory.mjs).
+  perMessageDeflate: process.env.DEFLATE === "1" ? { threshold: 1024 } : false,
 });
 server.on("connection", (socket) => {
   socket.on("message", (data) => socket.send(data));

@@ -320,7 +320,11 @@ public static class EnginePayloadV3
     /// <summary>How many bytes of UTF-8 <paramref name="utf8"/> make <paramref name="units"/> UTF-16 code units.</summary>
     private static bool TryTakeUtf16Units(ReadOnlySpan<byte> utf8, int units, out int byteCount)
     {
-        byteCount = 0;
+        // ASCII is one unit per byte: most packets, and all of base64, are read without decoding a rune at a time.
+        var candidate = utf8[..Math.Min(units, utf8.Length)];
+        var ascii = candidate.IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
+        byteCount = ascii < 0 ? candidate.Length : ascii;
+        units -= byteCount;
         while (units > 0)
         {
             if (byteCount >= utf8.Length)
