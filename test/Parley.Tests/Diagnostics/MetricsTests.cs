@@ -28,6 +28,10 @@ public sealed class MetricsTests
     private const string AcksPending = "parley.socketio.acks.pending";
     private const string AckTimeouts = "parley.socketio.acks.timeouts";
 
+    // Measured with recovery on, in RecoveryTests (an evicted offset, its failed recovery).
+    private const string RecoveryEvictions = "parley.socketio.recovery.evictions";
+    private const string RecoveryAttempts = "parley.socketio.recovery.attempts";
+
     private static readonly (string, object?) s_polling = ("engineio.transport", "polling");
     private static readonly (string, object?) s_websocket = ("engineio.transport", "websocket");
     private static readonly (string, object?) s_receive = ("network.io.direction", "receive");
@@ -119,7 +123,7 @@ public sealed class MetricsTests
         await metrics.WaitAsync(m => m.Sum(Sockets, ("socketio.namespace", "/")) == 1, "one socket left on /");
 
         Assert.Equal(
-            new[] { AcksPending, AckTimeouts, Broadcasts, Bytes, ConnectErrors, Connections, Connects, Deliveries, Drops, Duration, Handshakes, Packets, Refused, Sockets, Upgrades }.Order(),
+            new[] { AcksPending, AckTimeouts, Broadcasts, Bytes, ConnectErrors, Connections, Connects, Deliveries, Drops, Duration, Handshakes, Packets, Refused, Sockets, Upgrades, RecoveryEvictions, RecoveryAttempts }.Order(),
             metrics.Instruments.Order());
     }
 }
