@@ -1,4 +1,4 @@
-// The line protocol shared by driver.mjs (socket.io-client 4) and driver-v2.mjs (socket.io-client 2): JSON
+// The line protocol shared by driver.mjs (socket.io-client 4), driver-v2.mjs (socket.io-client 2) and redis-peer.mjs: JSON
 // commands on stdin, replies and events on stdout, binary as {"$bin":"<base64>"} both ways.
 import { createInterface } from "node:readline";
 

@@ -10,7 +10,7 @@
 // Clients connect with auth {rooms:[...], data:...}: they join those rooms and get that socket.data.
 // PEER_ADMIN_HASH (a bcrypt hash; user "admin") instruments the server with @socket.io/admin-ui 0.5, as serverId
 // PEER_SERVER_ID.
-import { createInterface } from "node:readline";
+import { fromWire, out, serve, toWire } from "./driver-lines.mjs";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createClient } from "redis";
@@ -22,23 +22,6 @@ const [mode = process.env.PEER_MODE ?? "classic", url = process.env.PEER_REDIS ?
   process.argv.slice(2);
 const namespaces = ["/", ...(process.env.PEER_NAMESPACES ? process.env.PEER_NAMESPACES.split(",") : [])];
 
-const toWire = (v) => {
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("base64") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("base64") };
-  if (Array.isArray(v)) return v.map(toWire);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWire(x)]));
-  if (typeof v === "function") return { $fn: true };
-  return v;
-};
-const fromWire = (v) => {
-  if (Array.isArray(v)) return v.map(fromWire);
-  if (v && typeof v === "object") {
-    if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromWire(x)]));
-  }
-  return v;
-};
-const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const report = (event, data) => out({ h: "peer", event, data: toWire(data) });
 
 const pub = createClient({ url });
@@ -161,25 +144,6 @@ const ops = {
   },
 };
 
-const rl = createInterface({ input: process.stdin });
-rl.on("line", async (line) => {
-  if (!line.trim()) return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch (e) {
-    out({ id: null, ok: false, error: "bad json: " + e.message });
-    return;
-  }
-  try {
-    const fn = ops[cmd.op];
-    if (!fn) throw new Error("unknown op " + cmd.op);
-    out({ id: cmd.id, ok: true, result: toWire(await fn(cmd)) });
-  } catch (e) {
-    out({ id: cmd.id, ok: false, error: String(e?.message ?? e) });
-  }
-});
-rl.on("close", () => process.exit(0));
-process.on("uncaughtException", (e) => out({ id: null, ok: false, error: "uncaught: " + (e?.stack ?? e) }));
+serve(ops);
 
 httpServer.listen(0, "127.0.0.1", () => report("listening", { port: httpServer.address().port }));
