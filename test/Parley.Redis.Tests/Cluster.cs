@@ -121,9 +121,10 @@ public sealed class NodePeer : IAsyncDisposable
 
     /// <summary>
     /// Starts the peer; <paramref name="key"/> is <c>key</c> (classic) or <c>channelPrefix</c> (sharded);
-    /// <paramref name="namespaces"/> are served besides "/".
+    /// <paramref name="namespaces"/> are served besides "/"; <paramref name="cluster"/>: the URL is a Redis Cluster's
+    /// seed list, reached with an ioredis Cluster client.
     /// </summary>
-    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null)
+    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null, bool cluster = false)
     {
         var environment = new Dictionary<string, string>
         {
@@ -137,6 +138,10 @@ public sealed class NodePeer : IAsyncDisposable
         if (namespaces is { Length: > 0 })
         {
             environment["PEER_NAMESPACES"] = string.Join(",", namespaces);
+        }
+        if (cluster)
+        {
+            environment["PEER_CLUSTER"] = "1";
         }
         var driver = NodeDriver.Start("redis-peer.mjs", environment);
         var listening = await driver.NextEventAsync("peer", "listening");
