@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Parley.Testing;
 using Xunit.Abstractions;
 
@@ -15,6 +13,8 @@ public abstract class FailoverTests(IRedisDeployment deployment, bool sharded, I
 {
     /// <summary>Whether the nodes run the sharded adapter.</summary>
     protected bool Sharded { get; } = sharded;
+
+    protected ITestOutputHelper Output { get; } = output;
 
     /// <summary>The primary to kill: the one serving the namespace's channel.</summary>
     protected abstract Task<RedisServer> VictimAsync();
@@ -42,59 +42,31 @@ public abstract class FailoverTests(IRedisDeployment deployment, bool sharded, I
         await Wait.ForServerCountAsync(() => a.Io.Sockets.Adapter.ServerCountAsync(), 2);
         var b1 = await clients.ConnectAsync(b.Url, ["t"]);
 
-        var received = new ConcurrentQueue<(long Seq, TimeSpan At)>();
-        var clock = Stopwatch.StartNew();
-        using var stop = new CancellationTokenSource();
-        long seq = 0;
-        var ticker = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                // Never waits on Redis: a failed PUBLISH is logged and dropped.
-                await a.Io.EmitAsync("tick", Interlocked.Increment(ref seq)).WithTimeout();
-                await Task.Delay(20, CancellationToken.None);
-            }
-        });
-        var reader = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var (name, args) = await clients.NextAnyEventAsync(b1.Handle, TimeSpan.FromMilliseconds(500));
-                    if (name == "tick")
-                    {
-                        received.Enqueue((args[0]!.GetValue<long>(), clock.Elapsed));
-                    }
-                }
-                catch (TimeoutException)
-                {
-                }
-            }
-        });
+        var ticks = Ticks.Start(a, clients, b1.Handle);
+        var received = ticks.Received;
         RedisServer? victim = null;
         long afterKill = 0, afterPromotion = 0;
         try
         {
             await TestTimeouts.Eventually(() => !received.IsEmpty, because: "cross-node ticks before the fault");
             victim = await VictimAsync();
-            var killedAt = clock.Elapsed;
-            afterKill = Interlocked.Read(ref seq) + 1;
+            var killedAt = ticks.Elapsed;
+            afterKill = ticks.Last + 1;
             await victim.KillAsync();
-            output.WriteLine($"killed after tick {afterKill - 1}");
+            Output.WriteLine($"killed after tick {afterKill - 1}");
 
             await TestTimeouts.Eventually(() => received.Any(r => r.Seq > afterKill + 10), TimeSpan.FromSeconds(60), "cross-node ticks after the failover");
             var resumed = received.First(r => r.Seq > afterKill + 10).At - killedAt;
-            output.WriteLine($"{(Sharded ? "sharded" : "classic")}: cross-node broadcasts resumed {resumed.TotalSeconds:F1} s after the primary was killed");
+            Output.WriteLine($"{(Sharded ? "sharded" : "classic")}: cross-node broadcasts resumed {resumed.TotalSeconds:F1} s after the primary was killed");
             Assert.True(resumed < TimeSpan.FromSeconds(45), $"resumed after {resumed}");
 
             // Broadcasts may resume before the promotion (a publish can go to a replica, which its subscribers
             // hear); those published once a replica is primary must arrive too.
             await WaitUntilPromotedAsync(victim);
-            afterPromotion = Interlocked.Read(ref seq) + 1;
-            output.WriteLine($"promotion seen {(clock.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
+            afterPromotion = ticks.Last + 1;
+            Output.WriteLine($"promotion seen {(ticks.Elapsed - killedAt).TotalSeconds:F1} s after the kill");
             await TestTimeouts.Eventually(() => received.Any(r => r.Seq > afterPromotion + 10), TimeSpan.FromSeconds(60), "cross-node ticks after the promotion");
-            output.WriteLine($"ticks published after the promotion arrive {(received.First(r => r.Seq > afterPromotion + 10).At - killedAt).TotalSeconds:F1} s after the kill");
+            Output.WriteLine($"ticks published after the promotion arrive {(received.First(r => r.Seq > afterPromotion + 10).At - killedAt).TotalSeconds:F1} s after the kill");
         }
         catch when (victim is { IsRunning: false })
         {
@@ -105,8 +77,7 @@ public abstract class FailoverTests(IRedisDeployment deployment, bool sharded, I
         }
         finally
         {
-            await stop.CancelAsync();
-            await Task.WhenAll(ticker, reader).WithTimeout();
+            await ticks.StopAsync();
         }
 
         // Nothing delivered twice (publishes are never retried), and in order.
@@ -153,6 +124,82 @@ public abstract class RedisClusterFailoverTests(RedisCluster cluster, bool shard
         TestTimeouts.Eventually(async () => await VictimAsync() != victim, TimeSpan.FromSeconds(60), "a replica is promoted");
 
     protected override Task WaitUntilHealthyAsync() => cluster.WaitUntilHealthyAsync();
+
+    /// <summary>
+    /// The namespace channel's slot moved to another primary while A broadcasts to B (CLUSTER SETSLOT IMPORTING /
+    /// MIGRATING, MIGRATE of its keys, SETSLOT NODE on every primary, as <c>redis-cli --cluster reshard</c> does):
+    /// the old owner drops its shard subscribers (-sunsubscribe) and answers SPUBLISH with MOVED; both nodes
+    /// subscribe again at the new owner and broadcasts resume. Redis pub/sub is at most once: messages published
+    /// during the move may be lost, none arrive twice or out of order. The slot is moved back afterwards.
+    /// </summary>
+    [Fact]
+    public async Task The_namespace_slot_migrated_under_traffic_is_followed()
+    {
+        const string channel = "socket.io#/#";
+        await using var a = await ParleyNode.StartAsync(cluster.Url, Sharded);
+        await using var b = await ParleyNode.StartAsync(cluster.Url, Sharded);
+        await using var clients = NodeDriver.Start();
+        await Wait.ForServerCountAsync(() => a.Io.Sockets.Adapter.ServerCountAsync(), 2);
+        var b1 = await clients.ConnectAsync(b.Url, ["t"]);
+        var slot = await cluster.SlotOfAsync(channel);
+        var source = await cluster.PrimaryOfSlotAsync(slot);
+        var target = (await cluster.PrimariesAsync()).First(p => p != source);
+
+        var ticks = Ticks.Start(a, clients, b1.Handle);
+        long afterMove;
+        try
+        {
+            await TestTimeouts.Eventually(() => !ticks.Received.IsEmpty, because: "cross-node ticks before the move");
+            var movedAt = ticks.Elapsed;
+            await MoveSlotAsync(slot, source, target);
+            afterMove = ticks.Last + 1;
+            await TestTimeouts.Eventually(() => ticks.Received.Any(r => r.Seq > afterMove + 10), TimeSpan.FromSeconds(60), "cross-node ticks after the move");
+            Output.WriteLine($"{(Sharded ? "sharded" : "classic")}: ticks published after the move arrive {(ticks.Received.First(r => r.Seq > afterMove + 10).At - movedAt).TotalSeconds:F1} s after it began");
+            if (Sharded)
+            {
+                // Both nodes' subscriptions followed the slot.
+                await TestTimeouts.Eventually(async () => await target.ShardSubscribersAsync(channel) == 2, because: "both nodes subscribed at the new owner");
+                Assert.Equal(0, await source.ShardSubscribersAsync(channel));
+            }
+        }
+        finally
+        {
+            await ticks.StopAsync();
+        }
+        var seqs = ticks.Received.Select(r => r.Seq).ToList();
+        Output.WriteLine($"{seqs.Count} of {ticks.Last} ticks arrived (some published before the client's first may be missed too)");
+        Assert.Equal(seqs.Count, seqs.Distinct().Count());
+        if (Sharded)
+        {
+            Assert.Equal(seqs.Order(), seqs);
+        }
+        else
+        {
+            var after = seqs.Where(s => s >= afterMove).ToList();
+            Assert.Equal(after.Order(), after);
+        }
+
+        await MoveSlotAsync(slot, target, source);
+        await cluster.WaitUntilHealthyAsync();
+    }
+
+    private async Task MoveSlotAsync(int slot, RedisServer from, RedisServer to)
+    {
+        var s = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var fromId = await from.CliAsync("CLUSTER", "MYID");
+        var toId = await to.CliAsync("CLUSTER", "MYID");
+        Assert.StartsWith("OK", await to.CliAsync("CLUSTER", "SETSLOT", s, "IMPORTING", fromId));
+        Assert.StartsWith("OK", await from.CliAsync("CLUSTER", "SETSLOT", s, "MIGRATING", toId));
+        foreach (var key in (await from.CliAsync("CLUSTER", "GETKEYSINSLOT", s, "1000")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            await from.CliAsync("MIGRATE", "127.0.0.1", to.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), key, "0", "5000");
+        }
+        foreach (var primary in new[] { to, from }.Concat((await cluster.PrimariesAsync()).Where(p => p != to && p != from)))
+        {
+            Assert.StartsWith("OK", await primary.CliAsync("CLUSTER", "SETSLOT", s, "NODE", toId));
+        }
+        await TestTimeouts.Eventually(async () => await cluster.PrimaryOfSlotAsync(slot) == to, because: "every node sees the new owner");
+    }
 }
 
 [Collection(RedisClusterCollection.Name)]
