@@ -6,19 +6,9 @@ using StackExchange.Redis;
 namespace Parley.Sessions.Tests;
 
 /// <summary>The Redis store given Sentinel's addresses and service name: the whole store contract.</summary>
-public sealed class SentinelSessionStoreTests(RedisSentinel sentinel) : SessionStoreContractTests<RedisSessionStore>, IClassFixture<RedisSentinel>
+public sealed class SentinelSessionStoreTests(RedisSentinel sentinel) : RedisStoreContractTests, IClassFixture<RedisSentinel>
 {
-    // Redis keeps expiry itself: tests run on the real clock and wait.
-    protected override TimeProvider Time => TimeProvider.System;
-
-    protected override Task LetTimePassAsync(TimeSpan span) => Task.Delay(span);
-
-    protected override TimeSpan ShortLife => TimeSpan.FromSeconds(5);
-
-    private readonly string _prefix = "sess-" + Guid.NewGuid().ToString("N")[..8] + ":";
-
-    protected override Task<RedisSessionStore> CreateStoreAsync(TimeProvider time) =>
-        Task.FromResult(new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { Url = sentinel.Url, Prefix = _prefix }), time));
+    protected override string Url => sentinel.Url;
 }
 
 /// <summary>
