@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a chat cluster on this machine: Redis, three chat nodes and an nginx load balancer, all on loopback.
 # Open the balancer's URL in two browsers and chat; Ctrl-C stops everything.
-#   scripts/cluster.sh            balancer on http://127.0.0.1:8080
+#   scripts/cluster.sh                   balancer on http://127.0.0.1:8080, one Redis
+#   scripts/cluster.sh --redis-cluster   the same on a Redis Cluster of 3 primaries (REDIS_PORT..REDIS_PORT+2),
+#                                        with the sharded adapter (REDIS_ADAPTER=classic for the classic one)
 #   PORT=9000 scripts/cluster.sh
 # Sticky routing (long-polling needs every request of a session on one node) hashes the connect.sid cookie, or
 # the client address before login; when a node dies nginx moves its users to another node, where their session
@@ -13,6 +15,12 @@ port=${PORT:-8080}
 redis_port=${REDIS_PORT:-6390}
 node_ports=(5101 5102 5103)
 secret=${PARLEY_SECRET:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}
+redis_cluster=false
+case "${1:-}" in
+  --redis-cluster) redis_cluster=true ;;
+  "") ;;
+  *) echo "usage: $0 [--redis-cluster]" >&2; exit 2 ;;
+esac
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -38,12 +46,42 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+if $redis_cluster; then
+  # Three primaries, no replicas: each owns a third of the slots, so sessions, history and the sharded adapter's
+  # channels are spread over all three.
+  redis_ports=("$redis_port" $((redis_port + 1)) $((redis_port + 2)))
+  for rp in "${redis_ports[@]}"; do
+    mkdir -p "$work/redis-$rp"
+    redis-server --port "$rp" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis-$rp" \
+      --cluster-enabled yes --cluster-config-file nodes.conf > "$work/redis-$rp.log" 2>&1 &
+    pids+=($!)
+  done
+  for rp in "${redis_ports[@]}"; do
+    for _ in $(seq 50); do redis-cli -p "$rp" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  redis-cli --cluster create "${redis_ports[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes > "$work/cluster-create.log" 2>&1
+  for _ in $(seq 100); do
+    ok=true
+    for rp in "${redis_ports[@]}"; do
+      redis-cli -p "$rp" cluster info 2>/dev/null | grep -q "cluster_state:ok" || ok=false
+    done
+    $ok && break
+    sleep 0.2
+  done
+  $ok || { echo "the Redis Cluster did not become ready; see $work/cluster-create.log" >&2; exit 1; }
+  redis_url="redis://$(IFS=,; echo "${redis_ports[*]/#/127.0.0.1:}")"
+  redis_args=(--redis "$redis_url" --redis-adapter "${REDIS_ADAPTER:-sharded}")
+  redis_desc="Redis Cluster ${redis_ports[*]}"
+else
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis_args=(--redis "redis://127.0.0.1:$redis_port")
+  redis_desc="Redis $redis_port"
+fi
 
 for p in "${node_ports[@]}"; do
-  dotnet "$dll" --urls "http://127.0.0.1:$p" --redis "redis://127.0.0.1:$redis_port" --secret "$secret" > "$work/node-$p.log" 2>&1 &
+  dotnet "$dll" --urls "http://127.0.0.1:$p" "${redis_args[@]}" --secret "$secret" > "$work/node-$p.log" 2>&1 &
   pids+=($!)
 done
 
@@ -61,5 +99,5 @@ pids+=($!)
 for p in "${node_ports[@]}"; do
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 done
-echo "Parley chat cluster: open http://127.0.0.1:$port in two browsers (nodes ${node_ports[*]}, Redis $redis_port, logs in $work). Ctrl-C stops it."
+echo "Parley chat cluster: open http://127.0.0.1:$port in two browsers (nodes ${node_ports[*]}, $redis_desc, logs in $work). Ctrl-C stops it."
 wait

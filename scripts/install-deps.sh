@@ -10,6 +10,8 @@ mode=${1:-test}
 missing=()
 if [ "$mode" != "--run" ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  # Debian packages Sentinel apart (the Sentinel fixture runs redis-sentinel).
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
@@ -24,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
   # The packages start system services we do not use: tests start their own servers on free ports.
-  for svc in redis-server postgresql nginx; do
+  for svc in redis-server redis-sentinel postgresql nginx; do
     $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

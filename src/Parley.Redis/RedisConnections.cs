@@ -25,6 +25,7 @@ namespace Parley.Redis;
 internal sealed class RedisConnections : IAsyncDisposable
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_watch = TimeSpan.FromSeconds(1);
 
     private readonly ConfigurationOptions? _configuration;
     private readonly TaskCompletionSource<IConnectionMultiplexer> _multiplexer = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -38,6 +39,9 @@ internal sealed class RedisConnections : IAsyncDisposable
     private int _started;
     private int _initializing;
     private int _disposed;
+    // Set by a failed publish, cleared by the watchdog (see WatchAsync).
+    private int _publishFailed;
+    private readonly CancellationTokenSource _stopping = new();
     // Completed when the last adapter that began initialising ends; null while none is.
     private TaskCompletionSource? _initialized;
 
@@ -83,7 +87,7 @@ internal sealed class RedisConnections : IAsyncDisposable
     /// </summary>
     public bool IsReady => IsConnected && SubscriptionsConnected && Volatile.Read(ref _initializing) == 0;
 
-    /// <summary>Every subscription is confirmed on a live subscriber connection.</summary>
+    /// <summary>Every subscription is confirmed by a server whose subscriber connection is live.</summary>
     public bool SubscriptionsConnected
     {
         get
@@ -95,7 +99,10 @@ internal sealed class RedisConnections : IAsyncDisposable
             }
             foreach (var channel in _subscriptions.Keys)
             {
-                if (!subscriber.IsConnected(channel))
+                // IsConnected alone is not enough: for a channel held by no server (its server failed) it answers
+                // whether the server the channel would go to now is connected. SubscribedEndpoint is null until Redis
+                // has confirmed the subscription on a server; IsConnected then asks about that server.
+                if (subscriber.SubscribedEndpoint(channel) is null || !subscriber.IsConnected(channel))
                 {
                     return false;
                 }
@@ -138,6 +145,7 @@ internal sealed class RedisConnections : IAsyncDisposable
         _subscriber = multiplexer.GetSubscriber();
         _current = multiplexer;
         _multiplexer.TrySetResult(multiplexer);
+        _ = WatchAsync(multiplexer);
         if (_configuration is not null && Volatile.Read(ref _disposed) == 1)
         {
             // Disposed while connecting: close what is ours.
@@ -152,6 +160,52 @@ internal sealed class RedisConnections : IAsyncDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
         RedisLog.Connected(_logger, Kind(e.ConnectionType) + " (" + e.EndPoint + ")", Endpoint);
+
+    /// <summary>
+    /// Asks for the topology again (<see cref="IConnectionMultiplexer.ConfigureAsync"/>, which ends by re-making every
+    /// subscription where the new map says) once a second while Redis answers but a subscription stays unconfirmed
+    /// for two checks in a row, or an SPUBLISH failed. StackExchange.Redis re-reads the topology when a connection
+    /// fails, which on a Redis Cluster is before a replica has been promoted: the shard subscriptions of the killed
+    /// primary are then sent to it again and lost, and until its own config check (after the replica reports its new
+    /// role, backing off from 1 s, or every 60 s) nothing re-routes them or the SPUBLISHes to that shard.
+    /// </summary>
+    private async Task WatchAsync(IConnectionMultiplexer multiplexer)
+    {
+        using var timer = new PeriodicTimer(s_watch);
+        var unconfirmed = 0;
+        var reconfiguring = false;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                var publishFailed = Interlocked.Exchange(ref _publishFailed, 0) == 1;
+                unconfirmed = SubscriptionsConnected ? 0 : unconfirmed + 1;
+                if (!multiplexer.IsConnected || (unconfirmed < 2 && !publishFailed))
+                {
+                    reconfiguring = false;
+                    continue;
+                }
+                if (!reconfiguring)
+                {
+                    // Once per episode: a shard that stays down would otherwise log every second.
+                    reconfiguring = true;
+                    RedisLog.Reconfiguring(_logger, Endpoint, publishFailed ? "a publish failed" : "a subscription is not confirmed");
+                }
+                try
+                {
+                    await multiplexer.ConfigureAsync().WaitAsync(_stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    // Tried again on the next tick.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+    }
 
     /// <summary>Completes once <see cref="IsReady"/> holds (now or after an outage); fails once the connections are disposed.</summary>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken = default)
@@ -298,6 +352,13 @@ internal sealed class RedisConnections : IAsyncDisposable
         }
         Metrics.PublishFailed();
         var (channel, onFailed) = state is RedisChannel c ? (c, null) : ((RedisChannel, Action?))state!;
+        if (channel.IsSharded)
+        {
+            // Only the shard's primary takes an SPUBLISH; a classic PUBLISH goes through any node of a cluster, so its
+            // failure says nothing about the topology (and re-reading it then moves publishes between nodes for
+            // nothing, where one sent over the cluster bus can arrive after a later one sent directly).
+            Volatile.Write(ref _publishFailed, 1);
+        }
         onFailed?.Invoke();
         if (_publishFailures.Tick(out var failed))
         {
@@ -348,6 +409,7 @@ internal sealed class RedisConnections : IAsyncDisposable
             return;
         }
         Metrics.Forget(this);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var channel in _subscriptions.Keys)
         {
             await UnsubscribeAsync(channel).ConfigureAwait(false);

@@ -34,4 +34,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(5010, LogLevel.Information, "Redis adapter for {Namespace} is subscribed and ready")]
     public static partial void AdapterReady(ILogger logger, string @namespace);
+
+    [LoggerMessage(5011, LogLevel.Warning, "Redis adapter asks {Endpoint} for the topology again: {Reason}")]
+    public static partial void Reconfiguring(ILogger logger, string endpoint, string reason);
 }

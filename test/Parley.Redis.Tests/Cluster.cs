@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -133,9 +134,10 @@ public sealed class NodePeer : IAsyncDisposable
 
     /// <summary>
     /// Starts the peer; <paramref name="key"/> is <c>key</c> (classic) or <c>channelPrefix</c> (sharded);
-    /// <paramref name="namespaces"/> are served besides "/".
+    /// <paramref name="namespaces"/> are served besides "/"; <paramref name="cluster"/>: the URL is a Redis Cluster's
+    /// seed list, reached with an ioredis Cluster client.
     /// </summary>
-    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null, bool streams = false, bool recovery = false)
+    public static async Task<NodePeer> StartAsync(string redisUrl, bool sharded, string? key = null, string[]? namespaces = null, bool streams = false, bool recovery = false, bool cluster = false)
     {
         var environment = new Dictionary<string, string>
         {
@@ -153,6 +155,10 @@ public sealed class NodePeer : IAsyncDisposable
         if (namespaces is { Length: > 0 })
         {
             environment["PEER_NAMESPACES"] = string.Join(",", namespaces);
+        }
+        if (cluster)
+        {
+            environment["PEER_CLUSTER"] = "1";
         }
         var driver = NodeDriver.Start("redis-peer.mjs", environment);
         var listening = await driver.NextEventAsync("peer", "listening");
@@ -207,4 +213,67 @@ public static class Wait
         TestTimeouts.Eventually(
             async () => await redis.ShardSubscribersAsync(prefix + "#" + nsp + "#" + room + "#") == nodes,
             because: $"the channel of room {room} has {nodes} subscriber(s)");
+}
+
+/// <summary>
+/// A tick stream for fault tests: node A broadcasts <c>tick</c> with a rising number every 20 ms (never waiting on
+/// Redis: a failed publish is logged and dropped) and one client on B records what arrives, with when.
+/// </summary>
+public sealed class Ticks
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private Task _ticker = Task.CompletedTask;
+    private Task _reader = Task.CompletedTask;
+    private long _seq;
+
+    private Ticks()
+    {
+    }
+
+    /// <summary>What the client received: the tick's number and when, since the start.</summary>
+    public ConcurrentQueue<(long Seq, TimeSpan At)> Received { get; } = new();
+
+    /// <summary>The number of the last tick published.</summary>
+    public long Last => Interlocked.Read(ref _seq);
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    public static Ticks Start(ParleyNode a, NodeDriver clients, string handle)
+    {
+        var ticks = new Ticks();
+        ticks._ticker = Task.Run(async () =>
+        {
+            while (!ticks._stop.IsCancellationRequested)
+            {
+                await a.Io.EmitAsync("tick", Interlocked.Increment(ref ticks._seq)).WithTimeout();
+                await Task.Delay(20, CancellationToken.None);
+            }
+        });
+        ticks._reader = Task.Run(async () =>
+        {
+            while (!ticks._stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var (name, args) = await clients.NextAnyEventAsync(handle, TimeSpan.FromMilliseconds(500));
+                    if (name == "tick")
+                    {
+                        ticks.Received.Enqueue((args[0]!.GetValue<long>(), ticks._clock.Elapsed));
+                    }
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        });
+        return ticks;
+    }
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_ticker, _reader).WithTimeout();
+        _stop.Dispose();
+    }
 }

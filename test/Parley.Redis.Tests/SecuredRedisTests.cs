@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Parley.Testing;
 
@@ -31,28 +30,11 @@ public sealed class SecuredRedisTests
     [InlineData(true)]
     public async Task Tls_with_a_private_ca(bool sharded)
     {
-        var dir = Directory.CreateTempSubdirectory("parley-tls-").FullName;
-        try
-        {
-            await OpenSslAsync(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=parley-test-ca", "-keyout", "ca.key", "-out", "ca.crt");
-            await OpenSslAsync(dir, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
-            await File.WriteAllTextAsync(Path.Combine(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-            await OpenSslAsync(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
-            var tlsPort = LoopbackPort.Free();
-            await using var redis = await RedisServer.StartAsync(
-                "--tls-port", tlsPort.ToString(CultureInfo.InvariantCulture), "--tls-auth-clients", "no",
-                "--tls-cert-file", Path.Combine(dir, "server.crt"), "--tls-key-file", Path.Combine(dir, "server.key"), "--tls-ca-cert-file", Path.Combine(dir, "ca.crt"));
-            var url = $"rediss://127.0.0.1:{tlsPort}";
-            var ca = Path.Combine(dir, "ca.crt");
-            await using var a = await ParleyNode.StartAsync(url, sharded, o => o.Configuration!.TrustIssuer(ca));
-            await using var b = await ParleyNode.StartAsync(url, sharded, o => o.Configuration!.TrustIssuer(ca));
-            // The nodes reach Redis only through its TLS port (it speaks nothing else), trusting the private CA.
-            await CrossAsync(a, b, redis);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        await using var redis = await RedisTls.StartAsync();
+        await using var a = await ParleyNode.StartAsync(redis.Url, sharded, o => o.Configuration!.TrustIssuer(redis.CaFile));
+        await using var b = await ParleyNode.StartAsync(redis.Url, sharded, o => o.Configuration!.TrustIssuer(redis.CaFile));
+        // The nodes reach Redis only through its TLS port, trusting the private CA.
+        await CrossAsync(a, b, redis);
     }
 
     private static async Task CrossAsync(ParleyNode a, ParleyNode b, IRedisDeployment redis)
@@ -75,21 +57,10 @@ public sealed class SecuredRedisTests
     {
         public string Url => redis.Url;
 
+        public async Task<long> SubscribersAsync(string channel) =>
+            long.Parse((await redis.CliAsync("-a", "root-secret", "--no-auth-warning", "PUBSUB", "NUMSUB", channel)).Split('\n')[^1].Trim(), CultureInfo.InvariantCulture);
+
         public async Task<long> ShardSubscribersAsync(string channel) =>
             long.Parse((await redis.CliAsync("-a", "root-secret", "--no-auth-warning", "PUBSUB", "SHARDNUMSUB", channel)).Split('\n')[^1].Trim(), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task OpenSslAsync(string dir, params string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TestTimeouts.Default);
-        Assert.True(p.ExitCode == 0, "openssl " + string.Join(' ', args) + ": " + await error);
     }
 }

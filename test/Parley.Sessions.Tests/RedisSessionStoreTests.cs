@@ -4,20 +4,31 @@ using Parley.Testing;
 
 namespace Parley.Sessions.Tests;
 
-/// <summary>The Redis store against a real redis-server: the contract, and connect-redis's exact commands.</summary>
-public sealed class RedisSessionStoreTests(RedisServer redis) : SessionStoreContractTests<RedisSessionStore>, IClassFixture<RedisServer>
+/// <summary>
+/// The store contract on a Redis reached through <see cref="Url"/>. Redis keeps expiry itself: tests run on the real
+/// clock and wait.
+/// </summary>
+public abstract class RedisStoreContractTests : SessionStoreContractTests<RedisSessionStore>
 {
-    // Redis keeps expiry itself: tests run on the real clock and wait.
     protected override TimeProvider Time => TimeProvider.System;
 
     protected override Task LetTimePassAsync(TimeSpan span) => Task.Delay(span);
 
     protected override TimeSpan ShortLife => TimeSpan.FromSeconds(5);
 
+    /// <summary>Where the store connects: a URL or a StackExchange.Redis configuration string.</summary>
+    protected abstract string Url { get; }
+
     private readonly string _prefix = "sess-" + Guid.NewGuid().ToString("N")[..8] + ":";
 
     protected override Task<RedisSessionStore> CreateStoreAsync(TimeProvider time) =>
-        Task.FromResult(NewStore(time, o => o.Prefix = _prefix));
+        Task.FromResult(new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { Url = Url, Prefix = _prefix }), time));
+}
+
+/// <summary>The Redis store against a real redis-server: the contract, and connect-redis's exact commands.</summary>
+public sealed class RedisSessionStoreTests(RedisServer redis) : RedisStoreContractTests, IClassFixture<RedisServer>
+{
+    protected override string Url => redis.Url;
 
     private RedisSessionStore NewStore(TimeProvider time, Action<RedisSessionStoreOptions> configure)
     {

@@ -27,7 +27,9 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisDeployment
     {
         for (var i = 0; i < Size; i++)
         {
-            _nodes.Add(await RedisServer.StartAsync("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"));
+            // A replica always counts as recent enough to take over (validity factor 0): one restarted by a
+            // failover test a moment before may otherwise refuse to, as "disconnected from master for too long".
+            _nodes.Add(await RedisServer.StartAsync("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--cluster-replica-validity-factor", "0"));
         }
         var create = new List<string> { "--cluster", "create" };
         create.AddRange(_nodes.Select(n => "127.0.0.1:" + n.Port.ToString(CultureInfo.InvariantCulture)));
@@ -40,7 +42,10 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisDeployment
         await WaitUntilHealthyAsync();
     }
 
-    /// <summary>Every running node says <c>cluster_state:ok</c> and all six agree on who is who.</summary>
+    /// <summary>
+    /// Every running node says <c>cluster_state:ok</c> and all six agree on who is who, and every replica's link to
+    /// its primary is up (a replica still syncing after a restart could not take over yet).
+    /// </summary>
     public Task WaitUntilHealthyAsync() =>
         TestTimeouts.Eventually(async () =>
         {
@@ -51,9 +56,14 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisDeployment
                 {
                     return false;
                 }
+                var replication = await node.CliAsync("INFO", "replication");
+                if (replication.Contains("role:slave", StringComparison.Ordinal) && !replication.Contains("master_link_status:up", StringComparison.Ordinal))
+                {
+                    return false;
+                }
             }
             return true;
-        }, TimeSpan.FromSeconds(60), "the Redis Cluster reports cluster_state:ok on every node");
+        }, TimeSpan.FromSeconds(60), "the Redis Cluster reports cluster_state:ok on every node, every replica in sync");
 
     /// <summary>The node serving <paramref name="slot"/> as primary now (asked of a running node).</summary>
     public async Task<RedisServer> PrimaryOfSlotAsync(int slot)
@@ -88,6 +98,17 @@ public sealed class RedisCluster : IAsyncLifetime, IRedisDeployment
             }
         }
         return primaries;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> SubscribersAsync(string channel)
+    {
+        long total = 0;
+        foreach (var node in _nodes.Where(n => n.IsRunning))
+        {
+            total += await node.SubscribersAsync(channel);
+        }
+        return total;
     }
 
     /// <inheritdoc />

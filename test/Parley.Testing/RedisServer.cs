@@ -14,6 +14,8 @@ namespace Parley.Testing;
 public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeployment
 {
     private readonly string[] _extraArgs;
+    // A redis-sentinel, configured by sentinel.conf in its directory (Sentinel needs a file it can rewrite).
+    private readonly bool _sentinel;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "parley-redis-" + Guid.NewGuid().ToString("N"));
     private Process? _process;
 
@@ -24,9 +26,10 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     }
 
     // xunit class fixtures need exactly one public constructor; extra options go through StartAsync.
-    private RedisServer(string[] extraArgs)
+    private RedisServer(string[] extraArgs, bool sentinel = false)
     {
         _extraArgs = extraArgs;
+        _sentinel = sentinel;
         Port = LoopbackPort.Free();
     }
 
@@ -40,6 +43,10 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     public bool IsRunning => _process is { HasExited: false };
 
     /// <inheritdoc />
+    public async Task<long> SubscribersAsync(string channel) =>
+        long.Parse((await CliAsync("PUBSUB", "NUMSUB", channel)).Split('\n')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
     public async Task<long> ShardSubscribersAsync(string channel) =>
         long.Parse((await CliAsync("PUBSUB", "SHARDNUMSUB", channel)).Split('\n')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -48,6 +55,28 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     {
         var server = new RedisServer(extraArgs);
         await server.InitializeAsync();
+        return server;
+    }
+
+    /// <summary>
+    /// Starts a <c>redis-sentinel</c> watching the primary on <paramref name="primaryPort"/> as
+    /// <paramref name="service"/> (quorum 2, down after 1 s), and waits until it answers.
+    /// </summary>
+    public static async Task<RedisServer> StartSentinelAsync(string service, int primaryPort)
+    {
+        var server = new RedisServer([], sentinel: true);
+        var config = string.Join('\n',
+            "bind 127.0.0.1",
+            "port " + server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "dir " + server._dir,
+            $"sentinel monitor {service} 127.0.0.1 {primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture)} 2",
+            $"sentinel down-after-milliseconds {service} 1000",
+            $"sentinel failover-timeout {service} 10000",
+            $"sentinel parallel-syncs {service} 1",
+            "");
+        Directory.CreateDirectory(server._dir);
+        await File.WriteAllTextAsync(Path.Combine(server._dir, "sentinel.conf"), config);
+        await server.RestartAsync();
         return server;
     }
 
@@ -66,18 +95,21 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             throw new InvalidOperationException("redis-server is already running");
         }
         _process?.Dispose();
-        var psi = new ProcessStartInfo("redis-server")
+        var psi = new ProcessStartInfo(!_sentinel ? "redis-server" : "redis-sentinel")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = _dir,
         };
-        foreach (var arg in (string[])["--save", "", "--appendonly", "no", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir, .. _extraArgs])
+        string[] args = !_sentinel
+            ? ["--save", "", "--appendonly", "no", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir, .. _extraArgs]
+            : [Path.Combine(_dir, "sentinel.conf")];
+        foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);
         }
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-server (scripts/install-deps.sh installs it)");
+        _process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {psi.FileName} (scripts/install-deps.sh installs it)");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -87,7 +119,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"redis-server on port {Port} did not start (exit code {(_process.HasExited ? _process.ExitCode : -1)})");
+                throw new InvalidOperationException($"{psi.FileName} on port {Port} did not start (exit code {(_process.HasExited ? _process.ExitCode : -1)})");
             }
             await Task.Delay(20);
         }

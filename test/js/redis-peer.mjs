@@ -2,7 +2,9 @@
 // through JSON lines, like driver.mjs:
 //   node redis-peer.mjs <classic|sharded|streams> <redis-url> [key]   (or PEER_MODE, PEER_REDIS, PEER_KEY in the environment)
 // key is the classic adapter's `key` or the sharded adapter's `channelPrefix`; PEER_NAMESPACES (comma-separated)
-// adds namespaces besides "/" whose clients are handled the same way.
+// adds namespaces besides "/" whose clients are handled the same way. PEER_CLUSTER=1 treats the URL as a Redis
+// Cluster's seed list (redis://h1:p1,h2:p2,...) and connects with an ioredis 5 Cluster client (shardedSubscribers),
+// as the adapter's docs show for createShardedAdapter on a cluster.
 // stdin:  {"id":1,"op":"emit","rooms":["r1"],"event":"hello","args":[...]}
 // stdout: {"id":1,"ok":true,"result":...}                 (reply)
 //         {"h":"peer","event":"serverSideEmit","data":{...}} (something the server received)
@@ -14,6 +16,7 @@ import { fromWire, out, serve, toWire } from "./driver-lines.mjs";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createClient } from "redis";
+import { Cluster } from "ioredis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { instrument } from "@socket.io/admin-ui";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
@@ -24,10 +27,22 @@ const namespaces = ["/", ...(process.env.PEER_NAMESPACES ? process.env.PEER_NAME
 
 const report = (event, data) => out({ h: "peer", event, data: toWire(data) });
 
-const pub = createClient({ url });
-const sub = pub.duplicate();
-for (const c of [pub, sub]) c.on("error", (e) => report("redisError", { message: String(e?.message ?? e) }));
-await Promise.all([pub.connect(), sub.connect()]);
+let pub, sub;
+if (process.env.PEER_CLUSTER) {
+  const seeds = url.replace(/^redis:\/\//, "").split(",").map((h) => {
+    const [host, port] = h.split(":");
+    return { host, port: Number(port) };
+  });
+  pub = new Cluster(seeds, { shardedSubscribers: true });
+  sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on("error", (e) => report("redisError", { message: String(e?.message ?? e) }));
+  await Promise.all([pub, sub].map((c) => new Promise((resolve) => (c.status === "ready" ? resolve() : c.once("ready", resolve)))));
+} else {
+  pub = createClient({ url });
+  sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on("error", (e) => report("redisError", { message: String(e?.message ?? e) }));
+  await Promise.all([pub.connect(), sub.connect()]);
+}
 
 const httpServer = createServer();
 // PEER_MODE=streams: @socket.io/redis-streams-adapter 0.3 instead; PEER_RECOVERY=1 turns connection state recovery on.

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Xunit;
+
+namespace Parley.Testing;
+
+/// <summary>
+/// A real Sentinel deployment on loopback: a primary, a replica (<c>--replicaof</c>) and three <c>redis-sentinel</c>
+/// processes watching them as <see cref="Service"/> (quorum 2, down after 1 s), ready when every sentinel knows the
+/// replica and the two other sentinels and the replica's link is up. Parley is given the StackExchange.Redis form
+/// (<c>s1:p,s2:p,s3:p,serviceName=…</c>): it asks the sentinels for the primary and follows their
+/// <c>+switch-master</c>. One per test class (<c>IClassFixture</c>): a failover test leaves the roles swapped.
+/// </summary>
+public sealed class RedisSentinel : IAsyncLifetime, IRedisDeployment
+{
+    /// <summary>The name the sentinels know the primary by.</summary>
+    public const string Service = "parley";
+
+    private readonly List<RedisServer> _sentinels = [];
+
+    /// <summary>The data servers: the first started as primary, the second as its replica (roles change on failover).</summary>
+    public IReadOnlyList<RedisServer> Servers { get; private set; } = [];
+
+    /// <summary>The three sentinels.</summary>
+    public IReadOnlyList<RedisServer> Sentinels => _sentinels;
+
+    /// <summary>The configuration Parley is given: the sentinels' addresses and the service name.</summary>
+    public string Url => string.Join(",", _sentinels.Select(s => "127.0.0.1:" + s.Port.ToString(CultureInfo.InvariantCulture))) + ",serviceName=" + Service;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var primary = await RedisServer.StartAsync();
+        var replica = await RedisServer.StartAsync("--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
+        Servers = [primary, replica];
+        for (var i = 0; i < 3; i++)
+        {
+            _sentinels.Add(await RedisServer.StartSentinelAsync(Service, primary.Port));
+        }
+        await WaitUntilHealthyAsync();
+    }
+
+    /// <summary>Every running sentinel knows a primary, its replica and the two other sentinels, and the replica is in sync.</summary>
+    public Task WaitUntilHealthyAsync() =>
+        TestTimeouts.Eventually(async () =>
+        {
+            foreach (var sentinel in _sentinels.Where(s => s.IsRunning))
+            {
+                var primary = Field(await sentinel.CliAsync("SENTINEL", "MASTER", Service));
+                if (primary("num-slaves") != "1" || primary("num-other-sentinels") != "2" || primary("flags") != "master")
+                {
+                    return false;
+                }
+            }
+            var current = await PrimaryAsync();
+            var replica = Servers.Single(s => s != current);
+            return replica.IsRunning && (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(60), "the sentinels agree on a primary with one synced replica");
+
+    /// <summary>The data server the sentinels name as primary now.</summary>
+    public async Task<RedisServer> PrimaryAsync()
+    {
+        var asked = _sentinels.First(s => s.IsRunning);
+        var address = (await asked.CliAsync("SENTINEL", "GET-MASTER-ADDR-BY-NAME", Service)).Split('\n', StringSplitOptions.TrimEntries);
+        return Servers.Single(s => s.Port.ToString(CultureInfo.InvariantCulture) == address[^1]);
+    }
+
+    /// <inheritdoc />
+    public Task<long> ShardSubscribersAsync(string channel) => SumAsync(s => s.ShardSubscribersAsync(channel));
+
+    /// <inheritdoc />
+    /// <remarks>On both data servers: a client may subscribe on the replica.</remarks>
+    public Task<long> SubscribersAsync(string channel) => SumAsync(s => s.SubscribersAsync(channel));
+
+    private async Task<long> SumAsync(Func<RedisServer, Task<long>> count)
+    {
+        long total = 0;
+        foreach (var server in Servers.Where(s => s.IsRunning))
+        {
+            total += await count(server);
+        }
+        return total;
+    }
+
+    /// <summary>redis-cli prints a reply of field/value pairs one per line: a lookup by field.</summary>
+    private static Func<string, string?> Field(string reply)
+    {
+        var lines = reply.Split('\n', StringSplitOptions.TrimEntries);
+        return name =>
+        {
+            for (var i = 0; i + 1 < lines.Length; i += 2)
+            {
+                if (lines[i] == name)
+                {
+                    return lines[i + 1];
+                }
+            }
+            return null;
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        foreach (var server in _sentinels.Concat(Servers))
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
