@@ -275,8 +275,7 @@ public sealed partial class EngineConnection
             response.ContentType = "text/plain; charset=UTF-8";
             EnginePayload.Write(payload, packets);
         }
-        var threshold = _options.HttpCompressionThreshold;
-        var encoding = threshold is { } t && payload.Length >= t && packets.Exists(static p => p.Compress)
+        var encoding = _options.HttpCompression && payload.Length >= _options.HttpCompressionThreshold && packets.Exists(static p => p.Compress)
             ? ChooseEncoding(context.Request)
             : null;
         try

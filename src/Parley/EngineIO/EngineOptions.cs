@@ -52,10 +52,14 @@ public sealed class EngineOptions
     public EngineCookieOptions? Cookie { get; set; }
 
     /// <summary>
-    /// Compress polling responses of at least this many bytes with gzip or deflate when the client accepts it
-    /// (<c>httpCompression.threshold</c>, 1024); null turns HTTP compression off.
+    /// Compress polling responses with gzip or deflate when the client accepts them (<c>httpCompression</c>). Off by
+    /// default, as per-message deflate is: compression costs CPU on every response, and whether it pays depends on the
+    /// messages (engine.io turns it on by default).
     /// </summary>
-    public int? HttpCompressionThreshold { get; set; } = 1024;
+    public bool HttpCompression { get; set; }
+
+    /// <summary>Polling responses shorter than this many bytes go uncompressed (<c>httpCompression.threshold</c>, 1024).</summary>
+    public int HttpCompressionThreshold { get; set; } = 1024;
 
     /// <summary>
     /// Negotiate WebSocket per-message deflate (<c>perMessageDeflate</c>) with clients that offer it; off by default,
@@ -100,6 +104,10 @@ public sealed class EngineOptions
         if (MaxHttpBufferSize <= 0 || MaxOutgoingBufferSize <= 0 || MaxWebSocketFragments <= 0)
         {
             throw new InvalidOperationException("Engine.IO MaxHttpBufferSize, MaxOutgoingBufferSize and MaxWebSocketFragments must be positive.");
+        }
+        if (HttpCompressionThreshold < 0)
+        {
+            throw new InvalidOperationException("Engine.IO HttpCompressionThreshold must be non-negative.");
         }
         if (PerMessageDeflateWindowBits is < 9 or > 15 || PerMessageDeflateThreshold < 0)
         {

@@ -123,7 +123,7 @@ public sealed class OptionsTests
     [Fact]
     public async Task Large_polling_responses_are_gzipped_small_ones_are_not()
     {
-        await using var host = await StartAsync(_ => { });
+        await using var host = await StartAsync(o => o.HttpCompression = true);
         var (sid, _) = await host.OpenPollingAsync();
         var big = new string('z', 5000) + "\u00e9";
         host.Connections[sid].Send(EnginePacket.Message(big));

@@ -53,7 +53,7 @@ public sealed class ServerApiTests : IAsyncLifetime
             socket.On("upload-no-ack", TestJsonContext.Default.SourceGenUpload, upload =>
                 socket.EmitAsync("uploaded", upload!.Name, upload.Parts[1]));
             socket.On("raw-bytes", e => e.AckAsync(e.Get(0, TestJsonContext.Default.ByteArray)!.Length));
-        }));
+        }), o => o.Engine.HttpCompression = true);
     }
 
     public Task DisposeAsync() => _host.DisposeAsync().AsTask();
