@@ -21,12 +21,13 @@ public sealed class ChatRecoveryBrowserTests : IAsyncLifetime
     {
         try
         {
-            // A short heartbeat: the server must see the page's socket go (and keep its session) before the page is
-            // back, and the page must see it too, since the network is cut without closing anything.
+            // A short heartbeat (at most 7 s to notice a silent drop, under the 10 s the page stays offline, yet loose
+            // enough for a loaded machine): should a browser keep its WebSocket open when offline, the server and the
+            // page must still both see the socket go before the page is back.
             _node = await ChatHost.StartAsync(b => b.Services.Configure<ParleyOptions>(o =>
             {
-                o.Engine.PingInterval = TimeSpan.FromMilliseconds(1000);
-                o.Engine.PingTimeout = TimeSpan.FromMilliseconds(1500);
+                o.Engine.PingInterval = TimeSpan.FromSeconds(3);
+                o.Engine.PingTimeout = TimeSpan.FromSeconds(4);
             }));
             _browser = await ChatBrowser.LaunchAsync();
         }
