@@ -41,10 +41,15 @@ cluster_wait_healthy() {
 }
 
 # cluster_start_nginx PORT NODE_PORT...: the balancer of scripts/cluster/nginx.conf (sticky by connect.sid).
+# `cluster_server_params` goes on each `server` line. Its default marks a node that refused a connection as down for
+# 5 s. Beware with WebSockets: nginx clears a node's failure only when a request to it ends well, and an upgraded
+# connection ends when the WebSocket closes, so a node that failed once admits one new connection per fail_timeout
+# until then (bench/chaos.sh, which kills nodes again and again, uses max_fails=0: a refused connect just moves on).
+cluster_server_params=${cluster_server_params:-max_fails=1 fail_timeout=5s}
 cluster_start_nginx() {
   local port=$1; shift
   local servers="" p conf
-  for p in "$@"; do servers+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"$'\n'; done
+  for p in "$@"; do servers+="    server 127.0.0.1:$p $cluster_server_params;"$'\n'; done
   mkdir -p "$work/temp"
   conf=$(<scripts/cluster/nginx.conf)
   conf=${conf//\{\{WORK\}\}/$work}

@@ -12,6 +12,7 @@
 // per client, the acknowledged messages it never got (lost) and the ones it got more than once (duplicated).
 // Exit code 1 when any message is lost or duplicated.
 import { createRequire } from "node:module";
+import { pool } from "./pool.mjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 const require = createRequire(new URL("../../test/js/package.json", import.meta.url));
@@ -45,15 +46,6 @@ async function login(name) {
   }
 }
 
-async function pool(n, limit, fn) {
-  let next = 0;
-  const results = [];
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
-    while (next < n) { const i = next++; results[i] = await fn(i); }
-  }));
-  return results;
-}
-
 // What the server acknowledged: id -> { text, sender, seq }. Everything a client must end up with.
 const acked = new Map();
 // Every message id any client saw, acknowledged or not (a message whose ack was lost with its node may still have
@@ -70,15 +62,17 @@ class Client {
     this.textIds = new Map();     // text -> Set of ids (the same text under two ids is a duplicate too)
     this.connects = 0; this.recoveries = 0; this.freshConnects = 0; this.disconnects = 0;
     this.historyLoads = 0; this.historyFailures = 0;
+    this.offlineSince = 0; this.maxOfflineMs = 0; // the longest drop, disconnect to connect
     this.seq = 0;
     this.socket = io(url, { transports: ["websocket"], forceNew: true, extraHeaders: { cookie } });
     this.socket.on("connect", () => this.onConnect());
-    this.socket.on("disconnect", () => { this.disconnects++; });
+    this.socket.on("disconnect", () => { this.disconnects++; this.offlineSince = Date.now(); });
     this.socket.on("message", (m) => this.onMessage(m));
   }
 
   onConnect() {
     this.connects++;
+    if (this.offlineSince) this.maxOfflineMs = Math.max(this.maxOfflineMs, Date.now() - this.offlineSince);
     if (this.connects === 1) return; // the server put it in `chat`; nothing was sent yet
     if (this.socket.recovered) { this.recoveries++; return; }
     this.freshConnects++;
@@ -120,7 +114,7 @@ class Client {
     sendAttempts++;
     try {
       const answer = await this.socket.timeout(ackTimeoutMs).emitWithAck("message", { room: "chat", text });
-      if (answer.ok) acked.set(answer.id, { text, sender: this.name, seq });
+      if (answer.ok) acked.set(answer.id, { text, sender: this.name, seq, at: new Date().toISOString() });
       else sendRefused++;
     } catch {
       sendFailed++; // no ack (its node died): not counted, whether or not it was delivered
@@ -197,8 +191,8 @@ const perClient = clients.map((c) => {
     name: c.name, sender: c.index < senderCount, lost, duplicated, lostWithoutHistory,
     filledByHistory: [...c.fromHistory].filter((id) => acked.has(id)).length, unackedReceived,
     connects: c.connects, disconnects: c.disconnects, recoveries: c.recoveries, freshConnects: c.freshConnects,
-    historyLoads: c.historyLoads, historyFailures: c.historyFailures, connectedAtEnd: c.socket.connected,
-    lostIds: lostIds.map((id) => ({ id, text: acked.get(id).text })),
+    historyLoads: c.historyLoads, historyFailures: c.historyFailures, maxOfflineMs: c.maxOfflineMs,
+    connectedAtEnd: c.socket.connected, lostIds: lostIds.map((id) => ({ id, ...acked.get(id) })),
   };
 });
 const sum = (key) => perClient.reduce((n, c) => n + c[key], 0);
@@ -214,6 +208,7 @@ const summary = {
   disconnects: sum("disconnects"), recoveries: sum("recoveries"), freshConnects: sum("freshConnects"),
   historyLoads: sum("historyLoads"), historyFailures: sum("historyFailures"),
   connectedAtEnd: perClient.filter((c) => c.connectedAtEnd).length,
+  maxOfflineMs: Math.max(...perClient.map((c) => c.maxOfflineMs)),
   worst: { name: worst.name, lost: worst.lost, duplicated: worst.duplicated, recoveries: worst.recoveries, freshConnects: worst.freshConnects },
 };
 log(JSON.stringify(summary));
