@@ -196,7 +196,9 @@ const perClient = clients.map((c) => {
   };
 });
 const sum = (key) => perClient.reduce((n, c) => n + c[key], 0);
-const worst = perClient.reduce((w, c) => (c.lost + c.duplicated > w.lost + w.duplicated ? c : w), perClient[0]);
+// The worst client: most lost and duplicated, then (when none is) most that only the history reload gave it.
+const badness = (c) => (c.lost + c.duplicated) * 1e6 + c.lostWithoutHistory;
+const worst = perClient.reduce((w, c) => (badness(c) > badness(w) ? c : w), perClient[0]);
 const summary = {
   url, clients: clientCount, senders: senderCount, seconds, history: useHistory,
   acknowledged: acked.size, sendAttempts, sendFailed, sendRefused, sendSkippedOffline,
@@ -209,7 +211,7 @@ const summary = {
   historyLoads: sum("historyLoads"), historyFailures: sum("historyFailures"),
   connectedAtEnd: perClient.filter((c) => c.connectedAtEnd).length,
   maxOfflineMs: Math.max(...perClient.map((c) => c.maxOfflineMs)),
-  worst: { name: worst.name, lost: worst.lost, duplicated: worst.duplicated, recoveries: worst.recoveries, freshConnects: worst.freshConnects },
+  worst: { name: worst.name, lost: worst.lost, duplicated: worst.duplicated, lostWithoutHistory: worst.lostWithoutHistory, recoveries: worst.recoveries, freshConnects: worst.freshConnects },
 };
 log(JSON.stringify(summary));
 if (out) {
