@@ -22,17 +22,10 @@ case "${1:-}" in
   *) echo "usage: $0 [--redis-cluster]" >&2; exit 2 ;;
 esac
 
-missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-command -v nginx >/dev/null 2>&1 || missing+=(nginx)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-  for svc in redis-server nginx; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
-fi
+source scripts/cluster-lib.sh
+cluster_install_deps
 
 dotnet build src/Parley.Chat -c Release -v quiet -nologo
-dll=src/Parley.Chat/bin/Release/net10.0/Parley.Chat.dll
 
 work=$(mktemp -d /tmp/parley-cluster.XXXXXX)
 pids=()
@@ -73,31 +66,13 @@ if $redis_cluster; then
   redis_args=(--redis "$redis_url" --redis-adapter "${REDIS_ADAPTER:-sharded}")
   redis_desc="Redis Cluster ${redis_ports[*]}"
 else
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  cluster_start_redis "$redis_port"
   redis_args=(--redis "redis://127.0.0.1:$redis_port")
   redis_desc="Redis $redis_port"
 fi
 
-for p in "${node_ports[@]}"; do
-  dotnet "$dll" --urls "http://127.0.0.1:$p" "${redis_args[@]}" --secret "$secret" > "$work/node-$p.log" 2>&1 &
-  pids+=($!)
-done
-
-servers=""
-for p in "${node_ports[@]}"; do servers+="    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"$'\n'; done
-mkdir -p "$work/temp"
-conf=$(<scripts/cluster/nginx.conf)
-conf=${conf//\{\{WORK\}\}/$work}
-conf=${conf//\{\{PORT\}\}/$port}
-conf=${conf//\{\{SERVERS\}\}/$servers}
-printf '%s\n' "$conf" > "$work/nginx.conf"
-nginx -p "$work" -c "$work/nginx.conf" &
-pids+=($!)
-
-for p in "${node_ports[@]}"; do
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-done
+for p in "${node_ports[@]}"; do cluster_start_node "$p" "${redis_args[@]}" --secret "$secret"; done
+cluster_start_nginx "$port" "${node_ports[@]}"
+cluster_wait_healthy "${node_ports[@]}"
 echo "Parley chat cluster: open http://127.0.0.1:$port in two browsers (nodes ${node_ports[*]}, $redis_desc, logs in $work). Ctrl-C stops it."
 wait

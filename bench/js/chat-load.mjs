@@ -7,6 +7,7 @@
 //             socket closed once connected.
 // Bounded in clients and time; it stops by itself.
 import { createRequire } from "node:module";
+import { pool } from "./pool.mjs";
 const require = createRequire(new URL("../../test/js/package.json", import.meta.url));
 const { io } = require("socket.io-client");
 
@@ -34,15 +35,6 @@ function connect(cookie) {
     s.on("connect", () => { clearTimeout(timer); resolve(s); });
     s.on("connect_error", (e) => { clearTimeout(timer); reject(e); });
   });
-}
-
-async function pool(n, limit, fn) {
-  let next = 0;
-  const results = [];
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
-    while (next < n) { const i = next++; results[i] = await fn(i); }
-  }));
-  return results;
 }
 
 if (mode === "handshakes") {
