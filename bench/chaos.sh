@@ -25,7 +25,7 @@ secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
 # nginx must not take a node out after one refused connect: with WebSockets it would let it back in at one
 # connection per 5 s (see scripts/cluster-lib.sh), and the run would measure the balancer instead of the chat.
-cluster_server_params=${BENCH_NGINX_SERVER:-max_fails=0}
+cluster_server_params=${BENCH_NGINX_SERVER:-max_fails=0}   # the cluster's default; e.g. 'max_fails=1 fail_timeout=5s' to see it strand clients
 source scripts/cluster-lib.sh
 cluster_install_deps
 [ -d test/js/node_modules ] || scripts/install-deps.sh

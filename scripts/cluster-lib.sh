@@ -41,11 +41,12 @@ cluster_wait_healthy() {
 }
 
 # cluster_start_nginx PORT NODE_PORT...: the balancer of scripts/cluster/nginx.conf (sticky by connect.sid).
-# `cluster_server_params` goes on each `server` line. Its default marks a node that refused a connection as down for
-# 5 s. Beware with WebSockets: nginx clears a node's failure only when a request to it ends well, and an upgraded
-# connection ends when the WebSocket closes, so a node that failed once admits one new connection per fail_timeout
-# until then (bench/chaos.sh, which kills nodes again and again, uses max_fails=0: a refused connect just moves on).
-cluster_server_params=${cluster_server_params:-max_fails=1 fail_timeout=5s}
+# `cluster_server_params` goes on each `server` line. Its default, max_fails=0, never marks a node down: a refused
+# connection just moves on to the next node (proxy_next_upstream). nginx's own default (max_fails=1 fail_timeout=10s)
+# strands users of WebSockets: it clears a node's failure only when a request to it ends well, and an upgraded
+# connection ends only when the WebSocket closes, so a node that failed once admits one new connection per
+# fail_timeout (bench/chaos.sh found 138 of 200 clients still out after five minutes of node kills).
+cluster_server_params=${cluster_server_params:-max_fails=0}
 cluster_start_nginx() {
   local port=$1; shift
   local servers="" p conf

@@ -32,7 +32,7 @@ public sealed class NginxServer : IAsyncDisposable
         var dir = Path.Combine(Path.GetTempPath(), "parley-nginx-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(dir, "temp"));
         var port = LoopbackPort.Free();
-        var servers = string.Join('\n', upstreamPorts.Select(p => $"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"));
+        var servers = string.Join('\n', upstreamPorts.Select(p => $"    server 127.0.0.1:{p} max_fails=0;"));
         var config = (await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "scripts", "cluster", "nginx.conf")))
             .Replace("{{WORK}}", dir, StringComparison.Ordinal)
             .Replace("{{PORT}}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
