@@ -1,14 +1,25 @@
+using System.Buffers;
 using System.Text.Json;
 using Parley.Adapters;
-using StackExchange.Redis;
 using Parley.Serialization;
+using StackExchange.Redis;
 
 namespace Parley.Redis;
 
 /// <summary>
-/// Requests between classic nodes (index.ts <c>RequestType</c>, <c>onrequest</c>, <c>onresponse</c>; docs/wire-formats.md §5.1
-/// table). JSON text, except BROADCAST (7) requests and BROADCAST_ACK (9) responses, which are msgpack; both are
+/// Requests and responses between classic nodes (index.ts <c>RequestType</c>, <c>onrequest</c>, <c>onresponse</c>;
+/// docs/wire-formats.md §5.1 table), translated to and from the <see cref="ClusterMessage"/>s the contract sends and
+/// handles. JSON text, except BROADCAST (7) requests and BROADCAST_ACK (9) responses, which are msgpack; both are
 /// accepted everywhere (sniffed by the <c>{</c> byte). Key orders are upstream's.
+/// <list type="table">
+/// <item><term>SOCKETS_JOIN / SOCKETS_LEAVE {opts, rooms}</term><description>REMOTE_JOIN 2 / REMOTE_LEAVE 3 <c>{uid, type, opts:{rooms, except}, rooms}</c></description></item>
+/// <item><term>DISCONNECT_SOCKETS {opts, close}</term><description>REMOTE_DISCONNECT 4 <c>{uid, type, opts:{rooms, except}, close}</c></description></item>
+/// <item><term>FETCH_SOCKETS {opts, requestId}</term><description>REMOTE_FETCH 5 <c>{uid, requestId, type, opts:{rooms, except}}</c>, answered <c>{requestId, sockets}</c></description></item>
+/// <item><term>SERVER_SIDE_EMIT {requestId?, packet}</term><description>6 <c>{uid, requestId?, type, data}</c>, answered <c>{type:6, requestId, data}</c></description></item>
+/// <item><term>BROADCAST {packet, requestId, opts}</term><description>7 <c>{uid, requestId, type, packet:{type, data, nsp}, opts}</c>, answered 8 <c>{type, requestId, clientCount}</c> and 9 <c>{type, requestId, packet}</c></description></item>
+/// </list>
+/// Classic responses carry neither uid nor the request's type: the contract matches them by request id, and their
+/// shape says which answer each is.
 /// </summary>
 internal sealed partial class RedisAdapter
 {
@@ -25,206 +36,141 @@ internal sealed partial class RedisAdapter
 
     // ---- sending ----
 
-    /// <summary>REMOTE_FETCH <c>{"uid","requestId","type":5,"opts":{"rooms","except"}}</c>; waits for serverCount−1 answers.</summary>
-    public override async Task<IReadOnlyList<RemoteSocket>> FetchSocketsAsync(BroadcastOptions options)
+    /// <summary>A request in the classic form; empty for the messages it has none for (heartbeats, which this adapter never sends).</summary>
+    private ReadOnlyMemory<byte> EncodeRequest(ClusterMessage message)
     {
-        var local = FetchSocketsLocal(options);
-        if (options.Flags.Local)
+        using var document = JsonDocument.Parse(message.DataJson);
+        var data = document.RootElement;
+        var state = (Uid, Data: data, message.Namespace);
+        switch (message.Type)
         {
-            return local;
+            case ClusterMessageType.SocketsJoin:
+            case ClusterMessageType.SocketsLeave:
+                return RedisWire.Build((state, Type: message.Type == ClusterMessageType.SocketsJoin ? RemoteJoin : RemoteLeave), static (w, s) =>
+                {
+                    WriteRequestStart(w, s.state.Uid, null, s.Type);
+                    WriteTargets(w, s.state.Data);
+                    w.WritePropertyName("rooms");
+                    s.state.Data.GetProperty("rooms").WriteTo(w);
+                    w.WriteEndObject();
+                }, [], msgpack: false);
+            case ClusterMessageType.DisconnectSockets:
+                return RedisWire.Build(state, static (w, s) =>
+                {
+                    WriteRequestStart(w, s.Uid, null, RemoteDisconnect);
+                    WriteTargets(w, s.Data);
+                    w.WriteBoolean("close", s.Data.TryGetProperty("close", out var close) && close.ValueKind == JsonValueKind.True);
+                    w.WriteEndObject();
+                }, [], msgpack: false);
+            case ClusterMessageType.FetchSockets:
+                return RedisWire.Build(state, static (w, s) =>
+                {
+                    WriteRequestStart(w, s.Uid, s.Data.GetProperty("requestId"), RemoteFetch);
+                    WriteTargets(w, s.Data);
+                    w.WriteEndObject();
+                }, [], msgpack: false);
+            case ClusterMessageType.ServerSideEmit:
+                return RedisWire.Build(state, static (w, s) =>
+                {
+                    WriteRequestStart(w, s.Uid, s.Data.TryGetProperty("requestId", out var id) ? id : null, ServerSideEmit);
+                    w.WritePropertyName("data");
+                    s.Data.GetProperty("packet").WriteTo(w);
+                    w.WriteEndObject();
+                }, message.Attachments, msgpack: false);
+            case ClusterMessageType.Broadcast:
+                return RedisWire.Build(state, static (w, s) =>
+                {
+                    WriteRequestStart(w, s.Uid, s.Data.GetProperty("requestId"), Broadcast);
+                    w.WriteStartObject("packet");
+                    w.WriteNumber("type", 2);
+                    w.WritePropertyName("data");
+                    s.Data.GetProperty("packet").GetProperty("data").WriteTo(w);
+                    w.WriteString("nsp", s.Namespace);
+                    w.WriteEndObject();
+                    w.WritePropertyName("opts");
+                    s.Data.GetProperty("opts").WriteTo(w);
+                    w.WriteEndObject();
+                }, message.Attachments, msgpack: true);
+            default:
+                return ReadOnlyMemory<byte>.Empty;
         }
-        var nodes = await ServerCountAsync().ConfigureAwait(false);
-        if (nodes <= 1)
-        {
-            return local;
-        }
-        var requestId = RedisWire.Uid2();
-        var request = new PendingRequest(RemoteFetch, nodes - 1);
-        Requests[requestId] = request;
-        PublishRequest(request, RedisWire.Build((Uid, requestId, options), static (w, s) =>
-        {
-            w.WriteStartObject();
-            w.WriteString("uid", s.Uid);
-            w.WriteString("requestId", s.requestId);
-            w.WriteNumber("type", RemoteFetch);
-            w.WritePropertyName("opts");
-            RedisWire.WriteOptions(w, s.options, withFlags: false);
-            w.WriteEndObject();
-        }, [], msgpack: false));
-        var answers = await WaitAsync(requestId, request, options.Flags.Timeout ?? Options.RequestsTimeout).ConfigureAwait(false);
-        return ToRemoteSockets(local, answers);
     }
 
-    /// <summary>REMOTE_JOIN <c>{"uid","type":2,"opts":{"rooms","except"},"rooms":[...]}</c>; no answer expected.</summary>
-    public override Task AddSocketsAsync(BroadcastOptions options, IReadOnlyList<string> rooms)
+    private static void WriteRequestStart(Utf8JsonWriter w, string uid, JsonElement? requestId, int type)
     {
-        AddSocketsLocal(options, rooms);
-        if (!options.Flags.Local)
+        w.WriteStartObject();
+        w.WriteString("uid", uid);
+        if (requestId is { } id)
         {
-            PublishRoomsRequest(RemoteJoin, options, rooms);
+            w.WritePropertyName("requestId");
+            id.WriteTo(w);
         }
-        return Task.CompletedTask;
+        w.WriteNumber("type", type);
     }
 
-    /// <summary>REMOTE_LEAVE, same shape as REMOTE_JOIN with type 3.</summary>
-    public override Task DelSocketsAsync(BroadcastOptions options, IReadOnlyList<string> rooms)
+    /// <summary>Classic requests name their sockets by <c>opts: {rooms, except}</c>, without the flags (index.ts).</summary>
+    private static void WriteTargets(Utf8JsonWriter w, JsonElement data)
     {
-        DelSocketsLocal(options, rooms);
-        if (!options.Flags.Local)
-        {
-            PublishRoomsRequest(RemoteLeave, options, rooms);
-        }
-        return Task.CompletedTask;
+        var opts = data.GetProperty("opts");
+        w.WriteStartObject("opts");
+        w.WritePropertyName("rooms");
+        opts.GetProperty("rooms").WriteTo(w);
+        w.WritePropertyName("except");
+        opts.GetProperty("except").WriteTo(w);
+        w.WriteEndObject();
     }
-
-    private void PublishRoomsRequest(int type, BroadcastOptions options, IReadOnlyList<string> rooms) =>
-        PublishRequest(RedisWire.Build((Uid, type, options, rooms), static (w, s) =>
-        {
-            w.WriteStartObject();
-            w.WriteString("uid", s.Uid);
-            w.WriteNumber("type", s.type);
-            w.WritePropertyName("opts");
-            RedisWire.WriteOptions(w, s.options, withFlags: false);
-            w.WriteStartArray("rooms");
-            foreach (var room in s.rooms)
-            {
-                w.WriteStringValue(room);
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }, [], msgpack: false));
-
-    /// <summary>REMOTE_DISCONNECT <c>{"uid","type":4,"opts":{"rooms","except"},"close":bool}</c>.</summary>
-    public override Task DisconnectSocketsAsync(BroadcastOptions options, bool close)
-    {
-        if (!options.Flags.Local)
-        {
-            PublishRequest(RedisWire.Build((Uid, options, close), static (w, s) =>
-            {
-                w.WriteStartObject();
-                w.WriteString("uid", s.Uid);
-                w.WriteNumber("type", RemoteDisconnect);
-                w.WritePropertyName("opts");
-                RedisWire.WriteOptions(w, s.options, withFlags: false);
-                w.WriteBoolean("close", s.close);
-                w.WriteEndObject();
-            }, [], msgpack: false));
-        }
-        DisconnectSocketsLocal(options, close);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>SERVER_SIDE_EMIT <c>{"uid","type":6,"data":[event,...args]}</c> (msgpack when an argument is binary).</summary>
-    public override Task ServerSideEmitAsync(SocketPayload payload)
-    {
-        PublishRequest(EncodeServerSideEmit(payload, null));
-        return Task.CompletedTask;
-    }
-
-    /// <summary>As <see cref="ServerSideEmitAsync"/> with a requestId; one answer per other node, each on <c>k-response#nsp#</c>.</summary>
-    public override async Task<IReadOnlyList<JsonElement>> ServerSideEmitWithAckAsync(SocketPayload payload, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var others = await ServerCountAsync().ConfigureAwait(false) - 1;
-        if (others <= 0)
-        {
-            return [];
-        }
-        var requestId = RedisWire.Uid2();
-        var request = new PendingRequest(ServerSideEmit, others);
-        Requests[requestId] = request;
-        PublishRequest(request, EncodeServerSideEmit(payload, requestId));
-        var answers = await WaitAsync(requestId, request, timeout, cancellationToken).ConfigureAwait(false);
-        return answers.ConvertAll(static a => a.Value);
-    }
-
-    private ReadOnlyMemory<byte> EncodeServerSideEmit(SocketPayload payload, string? requestId) =>
-        RedisWire.Build((Uid, requestId, payload), static (w, s) =>
-        {
-            w.WriteStartObject();
-            w.WriteString("uid", s.Uid);
-            if (s.requestId is not null)
-            {
-                w.WriteString("requestId", s.requestId);
-            }
-            w.WriteNumber("type", ServerSideEmit);
-            w.WritePropertyName("data");
-            w.WriteRawValue(s.payload.Json.Span, skipInputValidation: true);
-            w.WriteEndObject();
-        }, payload.Attachments, msgpack: false);
 
     /// <summary>
-    /// BROADCAST msgpack <c>{"uid","requestId","type":7,"packet":{"type":2,"data","nsp"},"opts":{"rooms","except","flags"}}</c>
-    /// on the request channel; each node answers BROADCAST_CLIENT_COUNT, then one BROADCAST_ACK per client.
+    /// index.ts <c>publishResponse</c>: the shared response channel, or the requester's with
+    /// <c>PublishOnSpecificResponseChannel</c>; a server-side event's answer always goes to the shared one (index.ts
+    /// L415-422).
     /// </summary>
-    public override Task BroadcastWithAckAsync(BroadcastPacket packet, BroadcastOptions options, Action<int> onClientCount, Action<EventArgument[]?> onAck)
+    protected override Task PublishResponseAsync(string requesterUid, ClusterMessage response)
     {
-        onClientCount(BroadcastWithAckLocal(packet, options, onAck));
-        if (!options.Flags.Local)
-        {
-            var requestId = RedisWire.Uid2();
-            AddAckRequest(requestId, options, onClientCount, onAck);
-            PublishRequest(RedisWire.Build((Uid, requestId, packet, options), static (w, s) =>
-            {
-                w.WriteStartObject();
-                w.WriteString("uid", s.Uid);
-                w.WriteString("requestId", s.requestId);
-                w.WriteNumber("type", Broadcast);
-                w.WritePropertyName("packet");
-                w.WriteStartObject();
-                w.WriteNumber("type", 2);
-                w.WritePropertyName("data");
-                w.WriteRawValue(s.packet.Payload.Json.Span, skipInputValidation: true);
-                w.WriteString("nsp", s.packet.Namespace);
-                w.WriteEndObject();
-                w.WritePropertyName("opts");
-                RedisWire.WriteOptions(w, s.options, withFlags: true);
-                w.WriteEndObject();
-            }, packet.Payload.Attachments, msgpack: true));
-        }
-        return Task.CompletedTask;
+        var classic = EncodeResponse(response);
+        return classic.IsEmpty ? Task.CompletedTask : PublishResponse(response.Type == ClusterMessageType.ServerSideEmitResponse ? null : requesterUid, classic);
     }
 
-    /// <summary>Every room of every node (ALL_ROOMS <c>{"uid","requestId","type":1}</c>; index.ts <c>allRooms</c>).</summary>
-    public async Task<IReadOnlySet<string>> AllRoomsAsync()
+    private Task PublishResponse(string? requesterUid, ReadOnlyMemory<byte> message) =>
+        PublishOn(Routed(RedisOptions.PublishOnSpecificResponseChannel && requesterUid is not null ? _responseChannel + requesterUid + "#" : _responseChannel), message);
+
+    private static ReadOnlyMemory<byte> EncodeResponse(ClusterMessage response)
     {
-        var rooms = new HashSet<string>(LocalRooms, StringComparer.Ordinal);
-        var nodes = await ServerCountAsync().ConfigureAwait(false);
-        if (nodes <= 1)
+        switch (response.Type)
         {
-            return rooms;
+            case ClusterMessageType.FetchSocketsResponse:
+                // {requestId, sockets}: the same object in both forms.
+                return RedisWire.Build(response, static (w, r) => w.WriteRawValue(r.DataJson.Span, skipInputValidation: true), response.Attachments, msgpack: false);
+            case ClusterMessageType.ServerSideEmitResponse:
+            case ClusterMessageType.BroadcastClientCount:
+            case ClusterMessageType.BroadcastAck:
+                break;
+            default:
+                return ReadOnlyMemory<byte>.Empty;
         }
-        var requestId = RedisWire.Uid2();
-        var request = new PendingRequest(AllRooms, nodes - 1);
-        Requests[requestId] = request;
-        PublishRequest(request, RedisWire.Build((Uid, requestId), static (w, s) =>
+        using var document = JsonDocument.Parse(response.DataJson);
+        var state = (response.Type, Data: document.RootElement);
+        // BROADCAST_ACK is msgpack (parser.encode), so a binary answer survives; the others are JSON unless binary.
+        return RedisWire.Build(state, static (w, s) =>
         {
             w.WriteStartObject();
-            w.WriteString("uid", s.Uid);
-            w.WriteString("requestId", s.requestId);
-            w.WriteNumber("type", AllRooms);
-            w.WriteEndObject();
-        }, [], msgpack: false));
-        foreach (var (answer, _) in await WaitAsync(requestId, request, Options.RequestsTimeout).ConfigureAwait(false))
-        {
-            if (answer.ValueKind == JsonValueKind.Array)
+            var (type, name, value) = s.Type switch
             {
-                foreach (var room in answer.EnumerateArray())
-                {
-                    rooms.Add(room.ValueKind == JsonValueKind.String ? room.GetString()! : room.GetRawText());
-                }
+                ClusterMessageType.ServerSideEmitResponse => (ServerSideEmit, "data", "packet"),
+                ClusterMessageType.BroadcastClientCount => (BroadcastClientCount, "clientCount", "clientCount"),
+                _ => (BroadcastAck, "packet", "packet"),
+            };
+            w.WriteNumber("type", type);
+            w.WritePropertyName("requestId");
+            s.Data.GetProperty("requestId").WriteTo(w);
+            if (s.Data.TryGetProperty(value, out var v))
+            {
+                w.WritePropertyName(name);
+                v.WriteTo(w);
             }
-        }
-        return rooms;
+            w.WriteEndObject();
+        }, response.Attachments, msgpack: response.Type == ClusterMessageType.BroadcastAck);
     }
-
-    private void PublishRequest(ReadOnlyMemory<byte> message) => Connections.Publish(Routed(_requestChannel), message);
-
-    /// <summary>A request that waits for answers: if it cannot be published, nobody will answer, so it stops waiting.</summary>
-    private void PublishRequest(PendingRequest request, ReadOnlyMemory<byte> message) => Connections.Publish(Routed(_requestChannel), message, request.Abandon);
-
-    /// <summary>index.ts <c>publishResponse</c>: the shared response channel, or the requester's with <c>PublishOnSpecificResponseChannel</c>.</summary>
-    private void PublishResponse(string? requesterUid, ReadOnlyMemory<byte> message) =>
-        Connections.Publish(Routed(Options.PublishOnSpecificResponseChannel && requesterUid is not null ? _responseChannel + requesterUid + "#" : _responseChannel), message);
 
     // ---- receiving ----
 
@@ -255,174 +201,147 @@ internal sealed partial class RedisAdapter
         }
     }
 
+    /// <summary>index.ts <c>onrequest</c>: our own are skipped; the rest become the contract's messages.</summary>
     private void OnRequest(JsonElement request, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
-        var requestId = RedisWire.GetString(request, "requestId");
-        var uid = RedisWire.GetString(request, "uid");
+        var uid = RedisWire.GetString(request, "uid") ?? "";
+        if (uid == Uid)
+        {
+            return;
+        }
+        request.TryGetProperty("requestId", out var requestId);
+        request.TryGetProperty("opts", out var opts);
         switch (RedisWire.GetInt(request, "type"))
         {
             case Sockets:
-            {
-                if (requestId is null || Requests.ContainsKey(requestId))
-                {
-                    return; // our own request
-                }
-                var sids = FetchSocketsLocal(new BroadcastOptions(RedisWire.ReadSet(request, "rooms")));
-                PublishResponse(uid, RedisWire.Build((requestId, sids), static (w, s) =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("requestId", s.requestId);
-                    w.WriteStartArray("sockets");
-                    foreach (var socket in s.sids)
-                    {
-                        w.WriteStringValue(socket.Id);
-                    }
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }, [], msgpack: false));
-                return;
-            }
             case AllRooms:
-            {
-                if (requestId is null || Requests.ContainsKey(requestId))
-                {
-                    return;
-                }
-                PublishResponse(uid, RedisWire.Build((requestId, LocalRooms), static (w, s) =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("requestId", s.requestId);
-                    w.WriteStartArray("rooms");
-                    foreach (var room in s.LocalRooms)
-                    {
-                        w.WriteStringValue(room);
-                    }
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }, [], msgpack: false));
+                AnswerLegacy(request);
                 return;
-            }
+            case RemoteJoin when opts.ValueKind == JsonValueKind.Object:
+            case RemoteLeave when opts.ValueKind == JsonValueKind.Object:
+                request.TryGetProperty("rooms", out var rooms);
+                Forward(uid, RedisWire.GetInt(request, "type") == RemoteJoin ? ClusterMessageType.SocketsJoin : ClusterMessageType.SocketsLeave, attachments,
+                    ("opts", opts), ("rooms", rooms));
+                return;
+            case RemoteDisconnect when opts.ValueKind == JsonValueKind.Object:
+                request.TryGetProperty("close", out var close);
+                Forward(uid, ClusterMessageType.DisconnectSockets, attachments, ("opts", opts), ("close", close));
+                return;
             case RemoteJoin:
             case RemoteLeave:
             case RemoteDisconnect:
-                OnRemoteRoomsRequest(request, uid, requestId);
+                OnLegacyRoomsRequest(request, uid);
                 return;
             case RemoteFetch:
-            {
-                if (requestId is null || Requests.ContainsKey(requestId) || !RedisWire.TryGet(request, "opts", out var opts))
-                {
-                    return;
-                }
-                var sockets = FetchSocketsLocal(RedisWire.ReadOptions(opts));
-                PublishResponse(uid, RedisWire.Build((requestId, sockets), static (w, s) =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("requestId", s.requestId);
-                    w.WriteStartArray("sockets");
-                    foreach (var socket in s.sockets)
-                    {
-                        RedisWire.WriteSocket(w, socket);
-                    }
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }, [], msgpack: false));
+                Forward(uid, ClusterMessageType.FetchSockets, attachments, ("opts", opts), ("requestId", requestId));
                 return;
-            }
             case ServerSideEmit:
-            {
-                if (uid == Uid || !RedisWire.TryGet(request, "data", out var data))
-                {
-                    return;
-                }
-                // The answer goes to the shared response channel whatever PublishOnSpecificResponseChannel says (index.ts L415-422).
-                DeliverServerSideEmit(data, attachments, requestId is null ? null : (value, valueAttachments) =>
-                    Connections.Publish(Routed(_responseChannel), RedisWire.Build((requestId, value), static (w, s) =>
-                    {
-                        w.WriteStartObject();
-                        w.WriteNumber("type", ServerSideEmit);
-                        w.WriteString("requestId", s.requestId);
-                        w.WritePropertyName("data");
-                        s.value.WriteTo(w);
-                        w.WriteEndObject();
-                    }, valueAttachments, msgpack: false)));
+                request.TryGetProperty("data", out var data);
+                Forward(uid, ClusterMessageType.ServerSideEmit, attachments, ("requestId", requestId), ("packet", data));
                 return;
-            }
             case Broadcast:
-            {
-                if (requestId is null || AckRequests.ContainsKey(requestId) ||
-                    !RedisWire.TryGet(request, "packet", out var packet) || !RedisWire.TryGet(packet, "data", out var data) ||
-                    !RedisWire.TryGet(request, "opts", out var opts))
-                {
-                    return; // our own broadcast (or malformed)
-                }
-                var options = RedisWire.ReadOptions(opts);
-                var broadcast = new BroadcastPacket(Namespace.Name, RedisWire.ToPayload(data, attachments));
-                var count = BroadcastWithAckLocal(broadcast, options, args =>
-                {
-                    if (args is null)
-                    {
-                        return; // the client left before answering
-                    }
-                    var (value, valueAttachments) = FirstAck(args);
-                    // BROADCAST_ACK is msgpack (parser.encode), so a binary answer survives.
-                    PublishResponse(uid, RedisWire.Build((requestId, value), static (w, s) =>
-                    {
-                        w.WriteStartObject();
-                        w.WriteNumber("type", BroadcastAck);
-                        w.WriteString("requestId", s.requestId);
-                        w.WritePropertyName("packet");
-                        s.value.WriteTo(w);
-                        w.WriteEndObject();
-                    }, valueAttachments, msgpack: true));
-                });
-                PublishResponse(uid, RedisWire.Build((requestId, count), static (w, s) =>
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("type", BroadcastClientCount);
-                    w.WriteString("requestId", s.requestId);
-                    w.WriteNumber("clientCount", s.count);
-                    w.WriteEndObject();
-                }, [], msgpack: false));
+                request.TryGetProperty("packet", out var packet);
+                Forward(uid, ClusterMessageType.Broadcast, attachments, ("packet", packet), ("requestId", requestId), ("opts", opts));
                 return;
-            }
         }
     }
 
     /// <summary>
-    /// REMOTE_JOIN / LEAVE / DISCONNECT. With <c>opts</c> (8.x) they apply to the matching local sockets and get
-    /// no answer; our own are skipped since we applied them locally already. The legacy form targets one
-    /// <c>sid</c> and is answered <c>{"requestId"}</c> by the node that has it.
+    /// index.ts <c>onresponse</c>. A response has no type of its own but its shape: <c>sockets</c> answers a fetch,
+    /// types 6, 8 and 9 a server-side event, a broadcast's client count and a client's ack. The answers to legacy
+    /// requests (ALL_ROOMS, sid-targeted joins), which this node never sends, are ignored.
     /// </summary>
-    private void OnRemoteRoomsRequest(JsonElement request, string? uid, string? requestId)
+    private void OnResponse(JsonElement response, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
     {
-        var type = RedisWire.GetInt(request, "type");
-        if (RedisWire.TryGet(request, "opts", out var opts))
+        if (!response.TryGetProperty("requestId", out var requestId) || requestId.ValueKind != JsonValueKind.String)
         {
-            if (uid == Uid)
-            {
-                return;
-            }
-            var options = RedisWire.ReadOptions(opts);
-            switch (type)
-            {
-                case RemoteJoin:
-                    AddSocketsLocal(options, [.. RedisWire.ReadSet(request, "rooms")]);
-                    break;
-                case RemoteLeave:
-                    DelSocketsLocal(options, [.. RedisWire.ReadSet(request, "rooms")]);
-                    break;
-                default:
-                    DisconnectSocketsLocal(options, RedisWire.TryGet(request, "close", out var close) && close.ValueKind == JsonValueKind.True);
-                    break;
-            }
             return;
         }
+        if (response.TryGetProperty("sockets", out var sockets))
+        {
+            Forward("", ClusterMessageType.FetchSocketsResponse, attachments, ("requestId", requestId), ("sockets", sockets));
+            return;
+        }
+        switch (RedisWire.GetInt(response, "type"))
+        {
+            case ServerSideEmit:
+                response.TryGetProperty("data", out var data);
+                Forward("", ClusterMessageType.ServerSideEmitResponse, attachments, ("requestId", requestId), ("packet", data));
+                return;
+            case BroadcastClientCount:
+                response.TryGetProperty("clientCount", out var count);
+                Forward("", ClusterMessageType.BroadcastClientCount, attachments, ("requestId", requestId), ("clientCount", count));
+                return;
+            case BroadcastAck:
+                response.TryGetProperty("packet", out var packet);
+                Forward("", ClusterMessageType.BroadcastAck, attachments, ("requestId", requestId), ("packet", packet));
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Hands the contract a message whose data object has <paramref name="fields"/> (absent ones left out); binary
+    /// values keep their placeholders, which number into <paramref name="attachments"/>. Classic responses have no
+    /// uid: theirs is empty.
+    /// </summary>
+    private void Forward(string uid, ClusterMessageType type, IReadOnlyList<ReadOnlyMemory<byte>> attachments, params ReadOnlySpan<(string Name, JsonElement Value)> fields)
+    {
+        var json = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in fields)
+            {
+                if (value.ValueKind != JsonValueKind.Undefined)
+                {
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+            }
+            writer.WriteEndObject();
+        }
+        OnMessage(new ClusterMessage(uid, Namespace.Name, type, json.WrittenMemory, attachments));
+    }
+
+    // ---- requests only older nodes send, answered from this node's state ----
+
+    /// <summary>SOCKETS <c>{requestId, rooms}</c> → <c>{requestId, sockets:[ids]}</c>; ALL_ROOMS → <c>{requestId, rooms}</c>.</summary>
+    private void AnswerLegacy(JsonElement request)
+    {
+        if (RedisWire.GetString(request, "requestId") is not { } requestId)
+        {
+            return;
+        }
+        var sockets = RedisWire.GetInt(request, "type") == Sockets;
+        IEnumerable<string> items = sockets
+            ? FetchSocketsLocal(new BroadcastOptions(RedisWire.ReadSet(request, "rooms"))).Select(static s => s.Id)
+            : LocalRooms;
+        Forget(PublishResponse(RedisWire.GetString(request, "uid"), RedisWire.Build((requestId, Name: sockets ? "sockets" : "rooms", Items: items.ToList()), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("requestId", s.requestId);
+            w.WriteStartArray(s.Name);
+            foreach (var item in s.Items)
+            {
+                w.WriteStringValue(item);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }, [], msgpack: false)));
+    }
+
+    /// <summary>
+    /// REMOTE_JOIN / LEAVE / DISCONNECT without <c>opts</c> (before 8.x) target one <c>sid</c> and are answered
+    /// <c>{"requestId"}</c> by the node that has it.
+    /// </summary>
+    private void OnLegacyRoomsRequest(JsonElement request, string uid)
+    {
         var sid = RedisWire.GetString(request, "sid");
         if (sid is null || !Namespace.Sockets.TryGetValue(sid, out var socket))
         {
             return;
         }
-        switch (type)
+        switch (RedisWire.GetInt(request, "type"))
         {
             case RemoteJoin when RedisWire.GetString(request, "room") is { } room:
                 socket.Join(room);
@@ -431,60 +350,21 @@ internal sealed partial class RedisAdapter
                 socket.Leave(room);
                 break;
             case RemoteDisconnect:
-                socket.Disconnect(RedisWire.TryGet(request, "close", out var close) && close.ValueKind == JsonValueKind.True);
+                socket.Disconnect(request.TryGetProperty("close", out var close) && close.ValueKind == JsonValueKind.True);
                 break;
         }
-        if (requestId is not null)
+        if (RedisWire.GetString(request, "requestId") is { } requestId)
         {
-            PublishResponse(uid, RedisWire.Build(requestId, static (w, id) =>
+            Forget(PublishResponse(uid, RedisWire.Build(requestId, static (w, id) =>
             {
                 w.WriteStartObject();
                 w.WriteString("requestId", id);
                 w.WriteEndObject();
-            }, [], msgpack: false));
+            }, [], msgpack: false)));
         }
     }
 
-    /// <summary>index.ts <c>onresponse</c>: ack requests first, then pending requests by type.</summary>
-    private void OnResponse(JsonElement response, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-    {
-        var requestId = RedisWire.GetString(response, "requestId");
-        if (requestId is null)
-        {
-            return;
-        }
-        if (AckRequests.TryGetValue(requestId, out var ack))
-        {
-            switch (RedisWire.GetInt(response, "type"))
-            {
-                case BroadcastClientCount:
-                    ack.OnClientCount(RedisWire.GetInt(response, "clientCount") is var n and >= 0 ? n : 0);
-                    break;
-                case BroadcastAck:
-                    ack.OnAck(AckArguments(response.TryGetProperty("packet", out var p) ? p : default, attachments));
-                    break;
-            }
-            return;
-        }
-        if (!Requests.TryGetValue(requestId, out var request))
-        {
-            return;
-        }
-        switch (request.Type)
-        {
-            case Sockets:
-            case RemoteFetch:
-                request.Add(response.TryGetProperty("sockets", out var sockets) ? sockets : default, attachments);
-                break;
-            case AllRooms:
-                request.Add(response.TryGetProperty("rooms", out var rooms) ? rooms : default, attachments);
-                break;
-            case ServerSideEmit:
-                request.Add(response.TryGetProperty("data", out var data) ? data : JsonDocument.Parse("null").RootElement, attachments);
-                break;
-            default:
-                request.Add(default, attachments);
-                break;
-        }
-    }
+    /// <summary>An answer nobody waits for: a failure was logged by the connections already.</summary>
+    private static void Forget(Task publish) =>
+        publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

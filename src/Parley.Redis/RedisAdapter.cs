@@ -3,7 +3,6 @@ using System.Text.Json;
 using Parley.Adapters;
 using Parley.MessagePack;
 using StackExchange.Redis;
-using Parley.Serialization;
 
 namespace Parley.Redis;
 
@@ -12,7 +11,12 @@ namespace Parley.Redis;
 /// (<c>lib/index.ts</c>; docs/wire-formats.md §5.1). Channels for namespace <c>nsp</c> and key <c>k</c>:
 /// broadcasts on <c>k#nsp#</c> or <c>k#nsp#room#</c> (PSUBSCRIBE <c>k#nsp#*</c>), requests on
 /// <c>k-request#nsp#</c>, responses on <c>k-response#nsp#</c> (and <c>k-response#nsp#uid#</c>).
-/// Requests and responses live in <c>RedisAdapter.Requests.cs</c>.
+/// <para>
+/// Upstream's classic adapter is not a socket.io-adapter <c>ClusterAdapter</c>, but its requests mean the same:
+/// this class is a <see cref="ClusterAdapter"/> whose transport translates each <see cref="ClusterMessage"/> to the
+/// classic bytes and back (here for broadcasts, in <c>RedisAdapter.Requests.cs</c> for requests and responses), so
+/// the contract runs every operation and waits for the answers.
+/// </para>
 /// </summary>
 internal sealed partial class RedisAdapter : RedisAdapterBase
 {
@@ -68,20 +72,20 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
 
     private protected override Task<long> CountSubscribersAsync() => Connections.CountSubscribersAsync(_requestChannel, sharded: false);
 
-    // ---- broadcasts ----
+    // ---- the transport ----
 
     /// <summary>
-    /// Local sockets first (never waiting on Redis), then one PUBLISH, pipelined and not awaited: while Redis is down
-    /// it fails fast and is logged, and remote nodes miss the broadcast.
+    /// A broadcast without acks on its broadcast channel (PUBLISH, pipelined: while Redis is down it fails fast and is
+    /// logged, and remote nodes miss it); anything else on the request channel.
     /// </summary>
-    public override Task BroadcastAsync(BroadcastPacket packet, BroadcastOptions options)
+    protected override Task<string?> PublishAsync(ClusterMessage message)
     {
-        BroadcastLocal(packet, options);
-        if (!options.Flags.Local)
+        if (message.Type == ClusterMessageType.Broadcast && message.RequestId is null)
         {
-            Connections.Publish(Routed(BroadcastChannel(options)), EncodeBroadcast(packet, options));
+            return PublishOn(Routed(BroadcastChannel(message.Options!)), EncodeBroadcast(message));
         }
-        return Task.CompletedTask;
+        var request = EncodeRequest(message);
+        return request.IsEmpty ? Task.FromResult<string?>(null) : PublishOn(Routed(_requestChannel), request);
     }
 
     /// <summary><c>k#nsp#</c>, or <c>k#nsp#room#</c> for exactly one room (index.ts <c>broadcast</c> L631-634).</summary>
@@ -99,12 +103,14 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
 
     /// <summary>
     /// notepack <c>[uid, {type:2, data:[event,...args], nsp}, {rooms:[...], except:[...], flags:{...}}]</c>
-    /// (index.ts <c>broadcast</c>; bytes recorded in docs/wire-formats.md §5.1). Binary arguments are msgpack <c>bin</c>.
-    /// Encoded once per broadcast.
+    /// (index.ts <c>broadcast</c>; bytes recorded in docs/wire-formats.md §5.1), from the BROADCAST's
+    /// <c>{packet, opts}</c>. Binary arguments are msgpack <c>bin</c>. Encoded once per broadcast.
     /// </summary>
-    internal ReadOnlyMemory<byte> EncodeBroadcast(BroadcastPacket packet, BroadcastOptions options)
+    private ReadOnlyMemory<byte> EncodeBroadcast(ClusterMessage message)
     {
-        var buffer = new ArrayBufferWriter<byte>(packet.Payload.Json.Length + 64);
+        using var document = JsonDocument.Parse(message.DataJson);
+        var data = document.RootElement;
+        var buffer = new ArrayBufferWriter<byte>(message.DataJson.Length + 64);
         var w = new MessagePackWriter(buffer);
         w.WriteArrayHeader(3);
         w.WriteString(Uid);
@@ -112,22 +118,16 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         w.WriteString("type");
         w.WriteInt64(2);
         w.WriteString("data");
-        RedisWire.WritePayload(ref w, packet.Payload);
+        RedisWire.WriteMsgpack(ref w, data.GetProperty("packet").GetProperty("data"), message.Attachments);
         w.WriteString("nsp");
-        w.WriteString(Namespace.Name);
-        w.WriteMapHeader(3);
-        w.WriteString("rooms");
-        RedisWire.WriteStringArray(ref w, options.Rooms);
-        w.WriteString("except");
-        RedisWire.WriteStringArray(ref w, options.Except);
-        w.WriteString("flags");
-        RedisWire.WriteFlags(ref w, options.Flags);
+        w.WriteString(message.Namespace);
+        RedisWire.WriteMsgpack(ref w, data.GetProperty("opts"), []);
         return buffer.WrittenMemory;
     }
 
     /// <summary>
     /// A broadcast from another node (index.ts <c>onmessage</c>): ignored when the room (from the channel) is not
-    /// local, when it is our own, or for another namespace; delivered locally otherwise.
+    /// local, when it is our own, or for another namespace; handed to the contract as a BROADCAST otherwise.
     /// </summary>
     private void OnBroadcastMessage(in RedisMessage message)
     {
@@ -144,43 +144,55 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
                 return;
             }
         }
-        if (!TryReadBroadcast(message.Payload.Span, out var payload, out var options))
+        ClusterMessage? broadcast;
+        try
         {
+            broadcast = ReadBroadcast(message.Payload.Span);
+        }
+        catch (Exception e) when (e is MessagePackFormatException or JsonException or InvalidOperationException)
+        {
+            RedisLog.MalformedMessage(Logger, channel, e);
             return;
         }
-        BroadcastLocal(new BroadcastPacket(Namespace.Name, payload!), options!);
+        if (broadcast is not null)
+        {
+            OnMessage(broadcast);
+        }
     }
 
     /// <summary>
-    /// Reads <c>[uid, packet, opts]</c> straight from msgpack: the uid is compared before anything else is decoded,
-    /// and only <c>packet.data</c> is turned into the JSON + attachments local clients are sent.
+    /// Reads <c>[uid, packet, opts]</c> straight from msgpack into a BROADCAST's <c>{packet:{type, data}, opts}</c>:
+    /// the uid is compared before anything else is decoded. Null for our own, another namespace's, or one with no data.
     /// </summary>
-    private bool TryReadBroadcast(ReadOnlySpan<byte> raw, out SocketPayload? payload, out BroadcastOptions? options)
+    private ClusterMessage? ReadBroadcast(ReadOnlySpan<byte> raw)
     {
-        payload = null;
-        options = null;
-        try
+        var reader = new MessagePackReader(raw);
+        if (reader.ReadArrayHeader() < 3)
         {
-            var reader = new MessagePackReader(raw);
-            if (reader.ReadArrayHeader() < 3)
-            {
-                return false;
-            }
-            if (reader.ReadStringUtf8().SequenceEqual(_uidUtf8))
-            {
-                return false;
-            }
-            var nsp = "/";
-            var attachments = new List<byte[]>();
-            var json = new ArrayBufferWriter<byte>(raw.Length + 32);
-            var hasData = false;
+            return null;
+        }
+        var uid = reader.ReadStringUtf8();
+        if (uid.SequenceEqual(_uidUtf8))
+        {
+            return null;
+        }
+        var sender = System.Text.Encoding.UTF8.GetString(uid);
+        var nsp = "/";
+        var attachments = new List<byte[]>();
+        var json = new ArrayBufferWriter<byte>(raw.Length + 32);
+        var hasData = false;
+        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("packet");
+            writer.WriteNumber("type", 2);
             var fields = reader.ReadMapHeader();
             for (var i = 0; i < fields; i++)
             {
                 var key = reader.ReadStringUtf8();
-                if (key.SequenceEqual("data"u8))
+                if (key.SequenceEqual("data"u8) && !hasData)
                 {
-                    using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+                    writer.WritePropertyName("data");
                     MessagePackJson.WriteJson(ref reader, writer, attachments);
                     hasData = true;
                 }
@@ -195,23 +207,14 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             }
             if (!hasData || nsp != Namespace.Name)
             {
-                return false;
+                return null;
             }
-            // opts is small: read it through JSON.
-            var optsJson = new ArrayBufferWriter<byte>(64);
-            using (var writer = new Utf8JsonWriter(optsJson))
-            {
-                MessagePackJson.WriteJson(ref reader, writer, []);
-            }
-            using var opts = JsonDocument.Parse(optsJson.WrittenMemory);
-            options = RedisWire.ReadOptions(opts.RootElement);
-            payload = new SocketPayload(json.WrittenMemory, attachments.Count == 0 ? null : attachments.ConvertAll(static b => (ReadOnlyMemory<byte>)b));
-            return true;
+            writer.WriteEndObject();
+            writer.WritePropertyName("opts");
+            MessagePackJson.WriteJson(ref reader, writer, []);
+            writer.WriteEndObject();
         }
-        catch (Exception e) when (e is MessagePackFormatException or JsonException or InvalidOperationException)
-        {
-            RedisLog.MalformedMessage(Logger, _channel, e);
-            return false;
-        }
+        return new ClusterMessage(sender, nsp, ClusterMessageType.Broadcast, json.WrittenMemory,
+            attachments.Count == 0 ? null : attachments.ConvertAll(static b => (ReadOnlyMemory<byte>)b));
     }
 }

@@ -1,53 +1,47 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using StackExchange.Redis;
-using Parley.Serialization;
 
 namespace Parley.Redis;
 
 /// <summary>
-/// What the classic and the sharded adapter share: the node uid, the requests waiting for other nodes' answers,
-/// the broadcasts waiting for remote acks, and the local side of every remote request.
-/// Room state stays local (ParleyAdapter); only requests cross Redis.
+/// What the classic and the sharded adapter share on top of the public <see cref="ClusterAdapter"/> contract, which
+/// owns every cluster operation and the requests waiting for answers: the Redis connections, the inbox that takes
+/// messages off the Redis read loop, readiness, a cached server count, and the metrics and logs of publishes.
+/// A subclass is the transport: its channels, its encoding, and the decoding it hands to
+/// <see cref="ClusterAdapter.OnMessage"/>.
 /// </summary>
-internal abstract class RedisAdapterBase : ParleyAdapter
+internal abstract class RedisAdapterBase : ClusterAdapter
 {
     private static readonly Task<int> s_alone = Task.FromResult(1);
+    private static readonly Task<string?> s_noOffset = Task.FromResult<string?>(null);
 
-    private protected readonly ConcurrentDictionary<string, PendingRequest> Requests = new(StringComparer.Ordinal);
-    private protected readonly ConcurrentDictionary<string, AckRequest> AckRequests = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _disposing = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _countLock = new();
+    private readonly TimeProvider _time;
     private Task<int>? _counting;
     private int _count;
     private long _countedAt;
     private bool _hasCount;
-    private readonly TimeProvider _time;
     // Made by InitAsync, before its first subscription: an adapter that is never initialised (a dynamic namespace's
-    // parent, the loser of a race to create a namespace) has no workers and does not hold readiness back.
+    // parent, the loser of a race to create a namespace) has no worker and does not hold readiness back.
     private RedisInbox? _inbox;
-    private RedisInbox? _serverEvents;
     private int _initialized;
     private int _disposed;
 
-    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time, string uid)
-        : base(@namespace)
+    /// <summary><paramref name="uid"/>: the node id, or null for the contract's (16 hex characters, as the sharded adapter's).</summary>
+    protected RedisAdapterBase(Namespace @namespace, RedisConnections connections, RedisAdapterOptions options, TimeProvider time, string? uid)
+        : base(@namespace, new ClusterAdapterOptions { RequestsTimeout = options.RequestsTimeout }, uid ?? ClusterAdapter.NewId())
     {
         Connections = connections;
-        Options = options;
+        RedisOptions = options;
         _time = time;
-        Uid = uid;
         Logger = connections.Logger;
     }
 
-    /// <summary>This node's id in the cluster (classic: uid2(6); sharded: 16 hex chars).</summary>
-    public string Uid { get; }
-
     internal RedisConnections Connections { get; }
 
-    internal RedisAdapterOptions Options { get; }
+    internal RedisAdapterOptions RedisOptions { get; }
 
     private protected ILogger Logger { get; }
 
@@ -57,19 +51,37 @@ internal abstract class RedisAdapterBase : ParleyAdapter
     /// </summary>
     private protected RedisMessageHandler Queued(RedisMessageHandler handler) => (in RedisMessage message) => _inbox!.Post(handler, in message);
 
-    private protected JsonSerializerOptions WireOptions => Namespace.Server.WireOptions;
-
     /// <summary>
-    /// A broadcast with acks across the cluster waits at most <see cref="RedisAdapterOptions.RequestsTimeout"/> when
-    /// the caller set no timeout: remote answers are only kept that long, so waiting longer could only hang.
+    /// Publishes on <paramref name="channel"/>; the task fails when the publish does (logged by
+    /// <see cref="RedisConnections.PublishAsync"/>). Pub/sub keeps no log, so there is no offset.
     /// </summary>
-    public override TimeSpan? DefaultAckTimeout => Options.RequestsTimeout;
+    private protected Task<string?> PublishOn(RedisChannel channel, ReadOnlyMemory<byte> message)
+    {
+        var published = Connections.PublishAsync(channel, message);
+        return published.IsCompletedSuccessfully ? s_noOffset : WaitAsync(published);
+
+        static async Task<string?> WaitAsync(Task published)
+        {
+            await published.ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>Already counted and logged, with the endpoint, by <see cref="RedisConnections.PublishAsync"/> (event 5003).</summary>
+    protected override void OnPublishFailed(ClusterMessage message, Exception exception)
+    {
+    }
+
+    protected override void OnRequestEnded(ClusterMessageType type, TimeSpan elapsed, bool timedOut) => Connections.Metrics.RequestEnded(elapsed, timedOut);
 
     /// <summary>The raw count of subscribers of the request (classic) or namespace (sharded) channel.</summary>
     private protected abstract Task<long> CountSubscribersAsync();
 
     /// <summary>Makes this namespace's subscriptions (remembered by the subscriber, so they survive reconnects).</summary>
     private protected abstract Task SubscribeAsync();
+
+    /// <summary>Undoes <see cref="SubscribeAsync"/> when the namespace goes away.</summary>
+    private protected abstract Task UnsubscribeAsync();
 
     /// <summary>
     /// Connects (in the background, retrying while Redis is down), subscribes, and counts as initialising until
@@ -86,17 +98,14 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         Connections.BeginInit();
         try
         {
-            _inbox = new RedisInbox(Options.MaxQueuedMessages, Logger, Namespace.Name);
-            // Server-side events get an inbox of their own: a handler that blocks delays other server-side events, not
-            // the broadcasts to this node's sockets.
-            _serverEvents = new RedisInbox(Options.MaxQueuedMessages, Logger, Namespace.Name);
+            _inbox = new RedisInbox(RedisOptions.MaxQueuedMessages, Logger, Namespace.Name);
             _ = Connections.StartAsync();
             await SubscribeAsync().ConfigureAwait(false);
             // A subscription refused while the subscriber was down is in its set and restored before it counts as up.
-            await Connections.WaitUntilConnectedAsync(_disposing.Token).ConfigureAwait(false);
+            await Connections.WaitUntilConnectedAsync(_stopping.Token).ConfigureAwait(false);
             RedisLog.AdapterReady(Logger, Namespace.Name);
         }
-        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
         catch (ObjectDisposedException)
@@ -124,7 +133,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         TaskCompletionSource<int> counting;
         lock (_countLock)
         {
-            if (_hasCount && _time.GetElapsedTime(_countedAt) < Options.ServerCountCacheDuration)
+            if (_hasCount && _time.GetElapsedTime(_countedAt) < RedisOptions.ServerCountCacheDuration)
             {
                 return Task.FromResult(_count);
             }
@@ -164,116 +173,6 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         counting.TrySetResult(count);
     }
 
-    /// <summary>
-    /// Registers a broadcast waiting for remote acks; forgotten after the ack timeout (upstream:
-    /// <c>setTimeout(…, opts.flags.timeout)</c>), or <see cref="DefaultAckTimeout"/> when there is none.
-    /// </summary>
-    private protected void AddAckRequest(string requestId, BroadcastOptions options, Action<int> onClientCount, Action<EventArgument[]?> onAck)
-    {
-        AckRequests[requestId] = new AckRequest(onClientCount, onAck);
-        var keep = (options.Flags.Timeout ?? Options.RequestsTimeout) + TimeSpan.FromSeconds(1);
-        _ = ForgetAckLaterAsync(requestId, keep);
-    }
-
-    private async Task ForgetAckLaterAsync(string requestId, TimeSpan delay)
-    {
-        await Task.Delay(delay).ConfigureAwait(false);
-        AckRequests.TryRemove(requestId, out _);
-    }
-
-    /// <summary>
-    /// Waits for a request's answers; fails as socket.io does after the timeout. A request whose publish failed
-    /// (Redis down, queue full) is abandoned at once and returns what it has: this node alone.
-    /// </summary>
-    private protected async Task<List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)>> WaitAsync(string requestId, PendingRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            await request.Done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            Connections.Metrics.RequestEnded(started, timedOut: false);
-            return request.TakeResults();
-        }
-        catch (TimeoutException)
-        {
-            Connections.Metrics.RequestEnded(started, timedOut: true);
-            throw new TimeoutException($"timeout reached: only {request.Received} responses received out of {request.Expected}");
-        }
-        finally
-        {
-            Requests.TryRemove(requestId, out _);
-        }
-    }
-
-    /// <summary>The sockets of a fetch: local ones first, then each node's report.</summary>
-    private protected List<RemoteSocket> ToRemoteSockets(IReadOnlyList<RemoteSocket> local, List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> answers)
-    {
-        var list = new List<RemoteSocket>(local);
-        foreach (var (sockets, _) in answers)
-        {
-            if (sockets.ValueKind != JsonValueKind.Array)
-            {
-                continue;
-            }
-            foreach (var s in sockets.EnumerateArray())
-            {
-                list.Add(RedisWire.ReadSocket(Namespace, s));
-            }
-        }
-        return list;
-    }
-
-    /// <summary>
-    /// Runs the <c>Namespace.On</c> handlers for an event from another node; <paramref name="answer"/> gets the
-    /// handler's first ack argument (socket.io: "only one argument is expected").
-    /// </summary>
-    private protected void DeliverServerSideEmit(JsonElement packet, IReadOnlyList<ReadOnlyMemory<byte>> attachments, Action<JsonElement, IReadOnlyList<ReadOnlyMemory<byte>>>? answer)
-    {
-        if (packet.ValueKind != JsonValueKind.Array || packet.GetArrayLength() == 0 || packet[0].ValueKind != JsonValueKind.String)
-        {
-            return;
-        }
-        var eventName = packet[0].GetString()!;
-        var args = new EventArgument[packet.GetArrayLength() - 1];
-        for (var i = 0; i < args.Length; i++)
-        {
-            args[i] = new EventArgument(packet[i + 1], attachments);
-        }
-        Action<object?[]>? ack = null;
-        if (answer is not null)
-        {
-            var called = 0;
-            ack = values =>
-            {
-                if (Interlocked.Exchange(ref called, 1) == 1)
-                {
-                    return;
-                }
-                var (value, valueAttachments) = RedisWire.FirstArgument(values, WireOptions);
-                answer(value, valueAttachments);
-            };
-        }
-        // Called from the inbox's worker, so after InitAsync.
-        _serverEvents!.Post(() => Namespace.OnServerSideEmit(eventName, args, ack));
-    }
-
-    private protected static EventArgument[] AckArguments(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments) =>
-        [new EventArgument(value, attachments)];
-
-    /// <summary>The first ack argument of a local client, to send back to the requesting node.</summary>
-    private protected (JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments) FirstAck(EventArgument[] args)
-    {
-        if (args.Length == 0)
-        {
-            return (JsonDocument.Parse("null").RootElement, []);
-        }
-        // Re-serialize so placeholders are renumbered against this argument's own attachments; with the server's
-        // wire options, as every other payload it sends.
-        var payload = SocketPayload.Create(null, [args[0]], WireOptions);
-        using var document = JsonDocument.Parse(payload.Json);
-        return (document.RootElement[0].Clone(), payload.Attachments);
-    }
-
     public override async ValueTask DisposeAsync()
     {
         // The server disposes its namespaces' adapters, and the host may dispose the server twice (DI and shutdown).
@@ -281,68 +180,14 @@ internal abstract class RedisAdapterBase : ParleyAdapter
         {
             return;
         }
-        await _disposing.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        foreach (var request in Requests.Values)
-        {
-            request.Done.TrySetCanceled();
-        }
+        // Requests stop waiting and the server-side events worker stops before the inbox that feeds them.
+        await base.DisposeAsync().ConfigureAwait(false);
         if (_inbox is not null)
         {
             await _inbox.DisposeAsync().ConfigureAwait(false);
         }
-        if (_serverEvents is not null)
-        {
-            await _serverEvents.DisposeAsync().ConfigureAwait(false);
-        }
-        _disposing.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
     }
-
-    /// <summary>Undoes <see cref="SubscribeAsync"/> when the namespace goes away.</summary>
-    private protected abstract Task UnsubscribeAsync();
-
-    /// <summary>A request waiting for <c>Expected</c> answers from other nodes.</summary>
-    internal sealed class PendingRequest(int type, int expected)
-    {
-        private readonly Lock _lock = new();
-
-        public int Type { get; } = type;
-
-        public int Expected { get; } = expected;
-
-        public int Received { get; private set; }
-
-        private List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> Results { get; } = [];
-
-        /// <summary>The answers so far (a copy: a late answer may still arrive while the caller reads them).</summary>
-        public List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)> TakeResults()
-        {
-            lock (_lock)
-            {
-                return [.. Results];
-            }
-        }
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>The request could not be published: nobody else will answer, stop waiting.</summary>
-        public void Abandon() => Done.TrySetResult();
-
-        public void Add(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-        {
-            lock (_lock)
-            {
-                Received++;
-                Results.Add((value, attachments));
-                if (Received >= Expected)
-                {
-                    Done.TrySetResult();
-                }
-            }
-        }
-    }
-
-    /// <summary>A broadcast with acks: each node reports its client count, then one answer per client.</summary>
-    internal sealed record AckRequest(Action<int> OnClientCount, Action<EventArgument[]?> OnAck);
 }

@@ -317,10 +317,11 @@ internal sealed class RedisConnections : IAsyncDisposable
     // ---- publishing: fire and forget, failures logged ----
 
     /// <summary>
-    /// PUBLISH (SPUBLISH for a sharded channel) without waiting; a failure (Redis down, fails fast) is logged, not
-    /// thrown, and reported to <paramref name="onFailed"/> (a request then stops waiting for answers that cannot come).
+    /// PUBLISH (SPUBLISH for a sharded channel), pipelined: the task fails when Redis refuses it or is down (which
+    /// fails fast). A failure is counted and logged here, with the endpoint, at most once a second; the caller only
+    /// learns of it (a request then stops waiting for answers that cannot come).
     /// </summary>
-    public void Publish(RedisChannel channel, ReadOnlyMemory<byte> message, Action? onFailed = null)
+    public Task PublishAsync(RedisChannel channel, ReadOnlyMemory<byte> message)
     {
         Metrics.Published();
         Task<long> task;
@@ -335,13 +336,10 @@ internal sealed class RedisConnections : IAsyncDisposable
         {
             task = Task.FromException<long>(e);
         }
-        if (task.IsCompletedSuccessfully)
-        {
-            return;
-        }
-        // The state is the channel alone for broadcasts (no allocation beyond the continuation); requests add their callback.
-        object state = onFailed is null ? channel : (channel, onFailed);
-        task.ContinueWith(_onPublished, state, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // The state is the channel alone: no allocation beyond the continuation, and none at all when it completed.
+        return task.IsCompletedSuccessfully
+            ? Task.CompletedTask
+            : task.ContinueWith(_onPublished, channel, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void OnPublished(Task<long> task, object? state)
@@ -351,7 +349,7 @@ internal sealed class RedisConnections : IAsyncDisposable
             return;
         }
         Metrics.PublishFailed();
-        var (channel, onFailed) = state is RedisChannel c ? (c, null) : ((RedisChannel, Action?))state!;
+        var channel = (RedisChannel)state!;
         if (channel.IsSharded)
         {
             // Only the shard's primary takes an SPUBLISH; a classic PUBLISH goes through any node of a cluster, so its
@@ -359,11 +357,12 @@ internal sealed class RedisConnections : IAsyncDisposable
             // nothing, where one sent over the cluster bus can arrive after a later one sent directly).
             Volatile.Write(ref _publishFailed, 1);
         }
-        onFailed?.Invoke();
+        var exception = task.Exception!.InnerException ?? task.Exception;
         if (_publishFailures.Tick(out var failed))
         {
-            RedisLog.PublishFailed(_logger, channel.ToString(), Endpoint, failed, task.Exception!.InnerException ?? task.Exception);
+            RedisLog.PublishFailed(_logger, channel.ToString(), Endpoint, failed, exception);
         }
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
     }
 
     // ---- server count ----

@@ -96,12 +96,12 @@ public sealed class RedisMetrics : IDisposable
         _receiveBytes.Add(bytes);
     }
 
-    /// <summary>A request that started at <paramref name="startedTimestamp"/> (<see cref="System.Diagnostics.Stopwatch"/>) ended.</summary>
-    internal void RequestEnded(long startedTimestamp, bool timedOut)
+    /// <summary>A request that waited for the other nodes ended after <paramref name="elapsed"/>.</summary>
+    internal void RequestEnded(TimeSpan elapsed, bool timedOut)
     {
         if (_requestDuration.Enabled)
         {
-            _requestDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, timedOut ? s_timeout : s_ok);
+            _requestDuration.Record(elapsed.TotalSeconds, timedOut ? s_timeout : s_ok);
         }
     }
 }

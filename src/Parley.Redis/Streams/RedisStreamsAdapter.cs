@@ -94,7 +94,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
     /// <summary>Upstream's <c>isEphemeral</c>: broadcasts with acks, server-side events and fetches are not kept in the stream.</summary>
     private static bool IsEphemeral(ClusterMessage message) =>
         message.Type is ClusterMessageType.ServerSideEmit or ClusterMessageType.FetchSockets ||
-        (message.Type == ClusterMessageType.Broadcast && RedisWire.TryGet(message.Data, "requestId", out _));
+        (message.Type == ClusterMessageType.Broadcast && message.RequestId is not null);
 
     /// <summary>XADD (the entry id is the offset), or PUBLISH for an ephemeral message (offset "", as upstream).</summary>
     protected override async Task<string?> PublishAsync(ClusterMessage message)

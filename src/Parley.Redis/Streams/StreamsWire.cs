@@ -192,11 +192,11 @@ internal static class StreamsWire
         {
             var message = DecodeEntry(uid, nsp, type, data);
             if (message is null || !RedisWire.TryGet(message.Data, "packet", out var packet) || !RedisWire.TryGet(packet, "data", out var packetData) ||
-                packetData.ValueKind != JsonValueKind.Array || !RedisWire.TryGet(message.Data, "opts", out var opts) || RedisWire.TryGet(message.Data, "requestId", out _))
+                packetData.ValueKind != JsonValueKind.Array || !RedisWire.TryGet(message.Data, "opts", out _) || message.RequestId is not null)
             {
                 return null;
             }
-            var options = RedisWire.ReadOptions(opts);
+            var options = message.Options!;
             var included = options.Rooms.Count == 0 || options.Rooms.Overlaps(rooms);
             if (!included || options.Except.Overlaps(rooms) || options.Flags.Volatile)
             {

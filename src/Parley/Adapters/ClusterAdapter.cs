@@ -39,18 +39,36 @@ public abstract class ClusterAdapter : ParleyAdapter
     /// <summary>Creates the adapter of <paramref name="namespace"/>, with a fresh uid.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     protected ClusterAdapter(Namespace @namespace, ClusterAdapterOptions? options = null)
+        : this(@namespace, options, ClusterJson.RandomId())
+    {
+    }
+
+    /// <summary>
+    /// Creates the adapter of <paramref name="namespace"/> with the node id <paramref name="uid"/>, for a transport
+    /// whose wire format has ids of its own (the classic Redis adapter's are six characters, npm uid2).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException"><paramref name="uid"/> is empty.</exception>
+    protected ClusterAdapter(Namespace @namespace, ClusterAdapterOptions? options, string uid)
         : base(@namespace)
     {
+        ArgumentException.ThrowIfNullOrEmpty(uid);
         Options = options ?? new ClusterAdapterOptions();
         Options.Validate();
-        Uid = ClusterJson.RandomId();
+        Uid = uid;
         // Server-side event handlers are application code: they run in order on a worker of their own, never on the
         // transport's read loop, which a handler that blocks would stall for every namespace.
         _serverEvents = Channel.CreateBounded<Action>(new BoundedChannelOptions(MaxQueuedServerEvents) { SingleReader = true });
         _serverEventsWorker = Task.Run(RunServerEventsAsync);
     }
 
-    /// <summary>This node's id in the cluster (<c>randomBytes(8).toString("hex")</c>, as upstream).</summary>
+    /// <summary>
+    /// A fresh id as cluster-adapter.ts <c>randomId</c> makes them (<c>randomBytes(8).toString("hex")</c>): this
+    /// contract's node uids and request ids.
+    /// </summary>
+    protected static string NewId() => ClusterJson.RandomId();
+
+    /// <summary>This node's id in the cluster (<see cref="NewId"/> unless the transport gave its own).</summary>
     public string Uid { get; }
 
     /// <summary>The timeouts.</summary>
@@ -144,7 +162,11 @@ public abstract class ClusterAdapter : ParleyAdapter
     /// <inheritdoc cref="PersistSessionAsync"/>
     public override Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset) => Task.FromResult<RestoredSession?>(null);
 
-    /// <summary>The BROADCAST message of <paramref name="packet"/> (with <paramref name="requestId"/> when it expects acks).</summary>
+    /// <summary>
+    /// The BROADCAST message of <paramref name="packet"/> (with <paramref name="requestId"/> when it expects acks).
+    /// The packet is <c>{type:2, data}</c> without <c>nsp</c>: cluster-adapter.ts publishes the packet socket.io's
+    /// BroadcastOperator built, before the in-memory adapter adds the namespace (docs/wire-formats.md §5.2).
+    /// </summary>
     private protected ClusterMessage CreateBroadcast(BroadcastPacket packet, BroadcastOptions options, string? requestId) =>
         Message(ClusterMessageType.Broadcast, (packet, options, requestId), static (w, s) =>
         {
@@ -154,7 +176,6 @@ public abstract class ClusterAdapter : ParleyAdapter
             w.WriteNumber("type", 2);
             w.WritePropertyName("data");
             w.WriteRawValue(s.packet.Payload.Json.Span, skipInputValidation: true);
-            w.WriteString("nsp", s.packet.Namespace);
             w.WriteEndObject();
             if (s.requestId is not null)
             {
@@ -163,7 +184,7 @@ public abstract class ClusterAdapter : ParleyAdapter
             w.WritePropertyName("opts");
             ClusterJson.WriteOptions(w, s.options);
             w.WriteEndObject();
-        }, packet.Payload.Attachments);
+        }, packet.Payload.Attachments).With(options, requestId);
 
     /// <summary>
     /// BROADCAST with a request id: every other node answers BROADCAST_CLIENT_COUNT, then BROADCAST_ACK per client.
@@ -199,7 +220,7 @@ public abstract class ClusterAdapter : ParleyAdapter
         ArgumentNullException.ThrowIfNull(rooms);
         if (!options.Flags.Local)
         {
-            Publish(Message(ClusterMessageType.SocketsJoin, (options, rooms), WriteRoomsData));
+            Publish(Message(ClusterMessageType.SocketsJoin, (options, rooms), WriteRoomsData).With(options, null));
         }
         AddSocketsLocal(options, rooms);
         return Task.CompletedTask;
@@ -212,7 +233,7 @@ public abstract class ClusterAdapter : ParleyAdapter
         ArgumentNullException.ThrowIfNull(rooms);
         if (!options.Flags.Local)
         {
-            Publish(Message(ClusterMessageType.SocketsLeave, (options, rooms), WriteRoomsData));
+            Publish(Message(ClusterMessageType.SocketsLeave, (options, rooms), WriteRoomsData).With(options, null));
         }
         DelSocketsLocal(options, rooms);
         return Task.CompletedTask;
@@ -240,7 +261,7 @@ public abstract class ClusterAdapter : ParleyAdapter
                 ClusterJson.WriteOptions(w, s.options);
                 w.WriteBoolean("close", s.close);
                 w.WriteEndObject();
-            }));
+            }).With(options, null));
         }
         DisconnectSocketsLocal(options, close);
         return Task.CompletedTask;
@@ -270,7 +291,7 @@ public abstract class ClusterAdapter : ParleyAdapter
             ClusterJson.WriteOptions(w, s.options);
             w.WriteString("requestId", s.Id);
             w.WriteEndObject();
-        }), request);
+        }).With(options, request.Id), request);
         var list = new List<RemoteSocket>(local);
         foreach (var (sockets, _) in await WaitAsync(request, options.Flags.Timeout ?? Options.RequestsTimeout, CancellationToken.None).ConfigureAwait(false))
         {
@@ -318,7 +339,7 @@ public abstract class ClusterAdapter : ParleyAdapter
             w.WritePropertyName("packet");
             w.WriteRawValue(s.payload.Json.Span, skipInputValidation: true);
             w.WriteEndObject();
-        }, payload.Attachments);
+        }, payload.Attachments).With(null, requestId);
 
     /// <summary>A request waiting for the other nodes, or null when there are none to ask.</summary>
     private async Task<PendingRequest?> StartRequestAsync(ClusterMessageType type)
@@ -347,19 +368,31 @@ public abstract class ClusterAdapter : ParleyAdapter
 
     private async Task<List<(JsonElement Value, IReadOnlyList<ReadOnlyMemory<byte>> Attachments)>> WaitAsync(PendingRequest request, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var time = Namespace.Server.Time;
+        var started = time.GetTimestamp();
         try
         {
-            await request.Done.Task.WaitAsync(timeout, Namespace.Server.Time, cancellationToken).ConfigureAwait(false);
+            await request.Done.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            OnRequestEnded(request.Type, time.GetElapsedTime(started), timedOut: false);
             return request.TakeResults();
         }
         catch (TimeoutException)
         {
+            OnRequestEnded(request.Type, time.GetElapsedTime(started), timedOut: true);
             throw new TimeoutException($"timeout reached: only {request.Received} responses received out of {request.Expected}");
         }
         finally
         {
             _requests.TryRemove(request.Id, out _);
         }
+    }
+
+    /// <summary>
+    /// A request that waited for the other nodes (FETCH_SOCKETS or SERVER_SIDE_EMIT with acks) got all its answers,
+    /// was abandoned, or timed out after <paramref name="elapsed"/>: the hook for a transport's metrics.
+    /// </summary>
+    protected virtual void OnRequestEnded(ClusterMessageType type, TimeSpan elapsed, bool timedOut)
+    {
     }
 
     /// <summary>A node left (heartbeats stopped or ADAPTER_CLOSE): requests stop waiting for it.</summary>
@@ -397,7 +430,7 @@ public abstract class ClusterAdapter : ParleyAdapter
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             request?.Abandon();
-            LogPublishFailure(message.Type, e);
+            OnPublishFailed(message, e);
             return null;
         }
     }
@@ -412,19 +445,25 @@ public abstract class ClusterAdapter : ParleyAdapter
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogPublishFailure(response.Type, e);
+            OnPublishFailed(response, e);
         }
     }
 
-    private void LogPublishFailure(ClusterMessageType type, Exception e)
+    /// <summary>
+    /// A publish failed: the other nodes miss <paramref name="message"/>, and a request it carried has stopped waiting.
+    /// By default logged at most once a second with the count since the last report; a transport that reports its
+    /// failures itself, with its endpoint, overrides this to stay silent.
+    /// </summary>
+    protected virtual void OnPublishFailed(ClusterMessage message, Exception exception)
     {
+        ArgumentNullException.ThrowIfNull(message);
         var failed = Interlocked.Increment(ref _publishFailures);
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastFailureLog);
         if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastFailureLog, now, last) == last)
         {
             Interlocked.Exchange(ref _publishFailures, 0);
-            ClusterLog.PublishFailed(Namespace.Server.Logger, Namespace.Name, type, failed, e);
+            ClusterLog.PublishFailed(Namespace.Server.Logger, Namespace.Name, message.Type, failed, exception);
         }
     }
 
@@ -471,7 +510,7 @@ public abstract class ClusterAdapter : ParleyAdapter
                     return;
                 }
                 var options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
-                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Text.Encoding.UTF8.GetBytes(packetData.GetRawText()), message.Attachments));
+                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(packetData).ToArray(), message.Attachments));
                 var requestId = ClusterJson.GetString(data, "requestId");
                 if (requestId is null)
                 {

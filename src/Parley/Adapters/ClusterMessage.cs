@@ -14,6 +14,10 @@ public sealed class ClusterMessage
     private static readonly IReadOnlyList<ReadOnlyMemory<byte>> s_none = [];
     private JsonElement? _data;
     private ReadOnlyMemory<byte>? _json;
+    private BroadcastOptions? _options;
+    private string? _requestId;
+    private bool _optionsRead;
+    private bool _requestIdRead;
 
     /// <summary>A message whose data is a parsed JSON value (<see cref="JsonValueKind.Undefined"/>: no data).</summary>
     public ClusterMessage(string uid, string @namespace, ClusterMessageType type, JsonElement data, IReadOnlyList<ReadOnlyMemory<byte>>? attachments = null)
@@ -91,6 +95,53 @@ public sealed class ClusterMessage
             _json = text;
             return text;
         }
+    }
+
+    /// <summary>
+    /// The sockets a BROADCAST, SOCKETS_JOIN, SOCKETS_LEAVE, DISCONNECT_SOCKETS or FETCH_SOCKETS targets (its
+    /// <c>opts</c>); null for the other types. A transport that routes by room reads it, as the sharded Redis adapter
+    /// picks a room's channel (sharded-adapter.ts <c>computeChannel</c>). Read from <see cref="Data"/> once, unless
+    /// the message was made by this node's adapter, which knows it already.
+    /// </summary>
+    public BroadcastOptions? Options
+    {
+        get
+        {
+            if (!_optionsRead)
+            {
+                _options = Type is ClusterMessageType.Broadcast or ClusterMessageType.SocketsJoin or ClusterMessageType.SocketsLeave
+                    or ClusterMessageType.DisconnectSockets or ClusterMessageType.FetchSockets
+                    ? ClusterJson.TryGet(Data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions()
+                    : null;
+                _optionsRead = true;
+            }
+            return _options;
+        }
+    }
+
+    /// <summary>
+    /// The request id (<c>data.requestId</c>) of a request that waits for answers, or of an answer; null for the rest.
+    /// A BROADCAST has one only when it expects acks: upstream's transports keep such a broadcast out of their logs
+    /// and off room channels (streams <c>isEphemeral</c>, sharded <c>computeChannel</c>).
+    /// </summary>
+    public string? RequestId
+    {
+        get
+        {
+            if (!_requestIdRead)
+            {
+                _requestId = ClusterJson.GetString(Data, "requestId");
+                _requestIdRead = true;
+            }
+            return _requestId;
+        }
+    }
+
+    /// <summary>Records what the adapter that made the message knows, so that a transport need not parse it back.</summary>
+    internal ClusterMessage With(BroadcastOptions? options, string? requestId)
+    {
+        (_options, _optionsRead, _requestId, _requestIdRead) = (options, true, requestId, true);
+        return this;
     }
 
     /// <summary>
