@@ -48,7 +48,7 @@ public sealed class RedisMetrics : IDisposable
         _receiveBytes = meter.CreateCounter<long>("parley.redis.adapter.receive.bytes", "By",
             "Bytes of the messages received on the adapter's subscriptions.");
         _requestDuration = meter.CreateHistogram("parley.redis.adapter.request.duration", "s",
-            "How long cluster requests (fetchSockets, serverSideEmit with acks, allRooms…) waited for the other nodes, by outcome.",
+            "How long cluster requests (fetchSockets, serverSideEmit with acks) waited for the other nodes, by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         meter.CreateObservableGauge("parley.redis.connection.state", ObserveConnections, "1",
             "1 when the connection to Redis is up, 0 when it is down, by connection (commands, subscriber).");
