@@ -67,6 +67,9 @@ internal abstract class RedisAdapterBase : ClusterAdapter
         }
     }
 
+    /// <summary>Pub/sub keeps no log: a broadcast reaches local sockets first, never waiting on Redis.</summary>
+    protected override bool HasOffsets => false;
+
     /// <summary>Already counted and logged, with the endpoint, by <see cref="RedisConnections.PublishAsync"/> (event 5003).</summary>
     protected override void OnPublishFailed(ClusterMessage message, Exception exception)
     {

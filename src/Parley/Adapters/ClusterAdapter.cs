@@ -149,8 +149,15 @@ public abstract class ClusterAdapter : ParleyAdapter
         }
     }
 
-    /// <summary>Whether a broadcast gets an offset: connection state recovery is on and it is not volatile.</summary>
-    private bool KeepsOffset(BroadcastOptions options) => Namespace.Server.Options.ConnectionStateRecovery is not null && !options.Flags.Volatile;
+    /// <summary>Whether a broadcast gets an offset: the transport has them, connection state recovery is on, and it is not volatile.</summary>
+    private bool KeepsOffset(BroadcastOptions options) => HasOffsets && Namespace.Server.Options.ConnectionStateRecovery is not null && !options.Flags.Volatile;
+
+    /// <summary>
+    /// Whether <see cref="PublishAsync"/> answers a broadcast with its offset in a log (true unless overridden). A
+    /// transport without a log (pub/sub) says false: a broadcast is then always delivered to this node's sockets
+    /// first, without waiting for its publish, even with connection state recovery on.
+    /// </summary>
+    protected virtual bool HasOffsets => true;
 
     /// <summary>
     /// Connection state recovery needs a transport that keeps messages (offsets) and sessions where every node can
