@@ -123,4 +123,48 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
         await node.Io.ServerSideEmitAsync("ping", 1).WithTimeout();
         Assert.Equal($"{{\"type\":9,\"data\":{{\"packet\":[\"ping\",1]}},\"uid\":\"{uid}\",\"nsp\":\"/\"}}", Encoding.UTF8.GetString((await raw.NextAsync()).Payload));
     }
+
+    [Fact]
+    public async Task ClassicAnswersGoToTheRequestersChannelWithPublishOnSpecificResponseChannel()
+    {
+        await using var a = await ParleyNode.StartAsync(redis.Url, sharded: false, o => o.PublishOnSpecificResponseChannel = true);
+        await using var b = await ParleyNode.StartAsync(redis.Url, sharded: false, o => o.PublishOnSpecificResponseChannel = true);
+        await using var raw = new RawSubscriber(redis.Port);
+        await raw.ConnectAsync().WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Pattern("socket.io-response#/#*")).WithTimeout();
+        b.OnServer("ping", "pong");
+
+        Assert.Empty(await a.Io.FetchSocketsAsync().WithTimeout());
+        var (channel, payload) = await raw.NextAsync();
+        Assert.Equal($"socket.io-response#/#{a.Adapter.Uid}#", channel);
+        Assert.Matches("^\\{\"requestId\":\"[0-9a-f]{16}\",\"sockets\":\\[\\]\\}$", Encoding.UTF8.GetString(payload));
+
+        // A server-side event's answer goes to the shared channel whatever the option says (index.ts).
+        var answers = await a.Io.ServerSideEmitWithAckAsync("ping", [1], TimeSpan.FromSeconds(5)).WithTimeout();
+        Assert.Equal("\"pong\"", Assert.Single(answers).GetRawText());
+        (channel, payload) = await raw.NextAsync();
+        Assert.Equal("socket.io-response#/#", channel);
+        Assert.Matches("^\\{\"type\":6,\"requestId\":\"[0-9a-f]{16}\",\"data\":\"pong\"\\}$", Encoding.UTF8.GetString(payload));
+    }
+
+    [Fact]
+    public async Task ClassicAnswersTheRequestsOfOlderNodes()
+    {
+        await using var node = await ParleyNode.StartAsync(redis.Url, sharded: false);
+        await using var raw = new RawSubscriber(redis.Port);
+        await raw.ConnectAsync().WithTimeout();
+        await raw.SubscribeAsync(RedisChannel.Literal("socket.io-response#/#")).WithTimeout();
+        node.Io.Sockets.Adapter.AddAll("not-a-socket", ["r1"]);
+        var publisher = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port},protocol=resp2").WithTimeout();
+        await using (publisher)
+        {
+            var requests = RedisChannel.Literal("socket.io-request#/#");
+            await publisher.GetSubscriber().PublishAsync(requests, "{\"uid\":\"old123\",\"requestId\":\"q1\",\"type\":1}").WithTimeout();
+            Assert.Equal("{\"requestId\":\"q1\",\"rooms\":[\"r1\"]}", Encoding.UTF8.GetString((await raw.NextAsync()).Payload));
+
+            // SOCKETS: the ids of the sockets in the rooms (a room member that is not a socket is not one).
+            await publisher.GetSubscriber().PublishAsync(requests, "{\"uid\":\"old123\",\"requestId\":\"q2\",\"type\":0,\"rooms\":[\"r1\"]}").WithTimeout();
+            Assert.Equal("{\"requestId\":\"q2\",\"sockets\":[]}", Encoding.UTF8.GetString((await raw.NextAsync()).Payload));
+        }
+    }
 }
