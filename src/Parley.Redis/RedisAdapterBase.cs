@@ -70,9 +70,16 @@ internal abstract class RedisAdapterBase : ClusterAdapter
     /// <summary>Pub/sub keeps no log: a broadcast reaches local sockets first, never waiting on Redis.</summary>
     protected override bool HasOffsets => false;
 
-    /// <summary>Already counted and logged, with the endpoint, by <see cref="RedisConnections.PublishAsync"/> (event 5003).</summary>
+    /// <summary>
+    /// A failed publish was counted and logged, with the endpoint, by <see cref="RedisConnections.PublishAsync"/>
+    /// (event 5003); anything else (a message this adapter could not encode) is logged by the contract.
+    /// </summary>
     protected override void OnPublishFailed(ClusterMessage message, Exception exception)
     {
+        if (exception is not (RedisException or TimeoutException or ObjectDisposedException))
+        {
+            base.OnPublishFailed(message, exception);
+        }
     }
 
     protected override void OnRequestEnded(ClusterMessageType type, TimeSpan elapsed, bool timedOut) => Connections.Metrics.RequestEnded(elapsed, timedOut);
