@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.MessagePack;
+using MessagePack;
 using StackExchange.Redis;
 using Parley.Serialization;
 
@@ -107,21 +107,22 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         var buffer = new ArrayBufferWriter<byte>(packet.Payload.Json.Length + 64);
         var w = new MessagePackWriter(buffer);
         w.WriteArrayHeader(3);
-        w.WriteString(Uid);
+        w.Write(Uid);
         w.WriteMapHeader(3);
-        w.WriteString("type");
-        w.WriteInt64(2);
-        w.WriteString("data");
+        w.Write("type");
+        w.Write(2);
+        w.Write("data");
         RedisWire.WritePayload(ref w, packet.Payload);
-        w.WriteString("nsp");
-        w.WriteString(Namespace.Name);
+        w.Write("nsp");
+        w.Write(Namespace.Name);
         w.WriteMapHeader(3);
-        w.WriteString("rooms");
+        w.Write("rooms");
         RedisWire.WriteStringArray(ref w, options.Rooms);
-        w.WriteString("except");
+        w.Write("except");
         RedisWire.WriteStringArray(ref w, options.Except);
-        w.WriteString("flags");
+        w.Write("flags");
         RedisWire.WriteFlags(ref w, options.Flags);
+        w.Flush();
         return buffer.WrittenMemory;
     }
 
@@ -144,7 +145,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
                 return;
             }
         }
-        if (!TryReadBroadcast(message.Payload.Span, out var payload, out var options))
+        if (!TryReadBroadcast(message.Payload, out var payload, out var options))
         {
             return;
         }
@@ -155,7 +156,7 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     /// Reads <c>[uid, packet, opts]</c> straight from msgpack: the uid is compared before anything else is decoded,
     /// and only <c>packet.data</c> is turned into the JSON + attachments local clients are sent.
     /// </summary>
-    private bool TryReadBroadcast(ReadOnlySpan<byte> raw, out SocketPayload? payload, out BroadcastOptions? options)
+    private bool TryReadBroadcast(ReadOnlyMemory<byte> raw, out SocketPayload? payload, out BroadcastOptions? options)
     {
         payload = null;
         options = null;
@@ -166,27 +167,28 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             {
                 return false;
             }
-            if (reader.ReadStringUtf8().SequenceEqual(_uidUtf8))
+            if (reader.ReadStringSequence() is { } uid && uid.FirstSpan.SequenceEqual(_uidUtf8))
             {
                 return false;
             }
             var nsp = "/";
-            var attachments = new List<byte[]>();
+            var attachments = new List<ReadOnlyMemory<byte>>();
             var json = new ArrayBufferWriter<byte>(raw.Length + 32);
             var hasData = false;
             var fields = reader.ReadMapHeader();
             for (var i = 0; i < fields; i++)
             {
-                var key = reader.ReadStringUtf8();
+                // The reader is over one block of memory, so a string is one span.
+                var key = reader.ReadStringSequence() is { } k ? k.FirstSpan : default;
                 if (key.SequenceEqual("data"u8))
                 {
                     using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
                     MessagePackJson.WriteJson(ref reader, writer, attachments);
                     hasData = true;
                 }
-                else if (key.SequenceEqual("nsp"u8) && reader.NextType == MessagePackType.String)
+                else if (key.SequenceEqual("nsp"u8) && reader.NextMessagePackType == MessagePackType.String)
                 {
-                    nsp = reader.ReadString();
+                    nsp = reader.ReadString()!;
                 }
                 else
                 {
@@ -205,10 +207,13 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             }
             using var opts = JsonDocument.Parse(optsJson.WrittenMemory);
             options = RedisWire.ReadOptions(opts.RootElement);
-            payload = new SocketPayload(json.WrittenMemory, attachments.Count == 0 ? null : attachments.ConvertAll(static b => (ReadOnlyMemory<byte>)b));
+            payload = new SocketPayload(json.WrittenMemory, attachments.Count == 0 ? null : attachments);
             return true;
         }
-        catch (Exception e) when (e is MessagePackFormatException or JsonException or InvalidOperationException)
+        // Besides the bridge's MessagePackSerializationException, MessagePack-CSharp's own reads (the header, the uid,
+        // the keys, Skip) report a truncation as EndOfStreamException and a forged 32-bit length as
+        // ArgumentOutOfRangeException.
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentOutOfRangeException or JsonException or InvalidOperationException)
         {
             RedisLog.MalformedMessage(Logger, _channel, e);
             return false;

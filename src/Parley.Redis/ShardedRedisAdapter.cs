@@ -331,9 +331,9 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         IReadOnlyList<ReadOnlyMemory<byte>> attachments;
         try
         {
-            (root, attachments) = RedisWire.Decode(message.Payload.Span);
+            (root, attachments) = RedisWire.Decode(message.Payload);
         }
-        catch (Exception e) when (e is JsonException or MessagePack.MessagePackFormatException)
+        catch (Exception e) when (e is JsonException or MessagePack.MessagePackSerializationException)
         {
             RedisLog.MalformedMessage(Logger, message.Channel, e);
             return;
