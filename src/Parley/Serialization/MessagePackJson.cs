@@ -142,14 +142,27 @@ public static class MessagePackJson
                 writer.WriteStartObject();
                 for (var i = 0; i < pairs; i++)
                 {
-                    var key = reader;
-                    SkipKey(ref reader);
-                    if (TryReadUndefined(ref reader))
+                    // The value is looked at before the key is written: notepack decodes d4 00 00 as undefined, and
+                    // JSON.stringify drops such a key. A string key in one span (the usual case) is held as that span;
+                    // any other is read again from a copy of the reader.
+                    if (MessagePackCode.ToMessagePackType(reader.NextCode) == MessagePackType.String && reader.TryReadStringSpan(out var name))
                     {
-                        // notepack decodes d4 00 00 as undefined, and JSON.stringify drops such a key.
-                        continue;
+                        if (TryReadUndefined(ref reader))
+                        {
+                            continue;
+                        }
+                        WriteUtf8(writer, name, propertyName: true);
                     }
-                    WritePropertyName(ref key, writer);
+                    else
+                    {
+                        var key = reader;
+                        SkipKey(ref reader);
+                        if (TryReadUndefined(ref reader))
+                        {
+                            continue;
+                        }
+                        WritePropertyName(ref key, writer);
+                    }
                     WriteValue(ref reader, writer, attachments, depth + 1, maxDepth);
                 }
                 writer.WriteEndObject();
@@ -287,9 +300,11 @@ public static class MessagePackJson
         }
     }
 
-    private static void WriteString(ref MessagePackReader reader, Utf8JsonWriter writer, bool propertyName)
+    private static void WriteString(ref MessagePackReader reader, Utf8JsonWriter writer, bool propertyName) =>
+        WriteUtf8(writer, reader.TryReadStringSpan(out var span) ? span : reader.ReadStringSequence()!.Value.ToArray(), propertyName);
+
+    private static void WriteUtf8(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8, bool propertyName)
     {
-        ReadOnlySpan<byte> utf8 = reader.TryReadStringSpan(out var span) ? span : reader.ReadStringSequence()!.Value.ToArray();
         if (Utf8.IsValid(utf8))
         {
             if (propertyName)
