@@ -18,8 +18,9 @@ tools=artifacts/fuzz-tools
 
 out=artifacts/fuzz-build
 dotnet publish bench/Parley.Fuzz -c Release -o "$out" -nologo -v quiet
-# Instrument the code under test (not the harness, not the framework): AFL sees edges of these assemblies.
-for dll in Parley.Protocol Parley.Sessions Parley.MessagePack; do
+# Instrument the code under test (not the harness, not the framework): AFL sees edges of these assemblies. The
+# msgpack target runs Parley's bridge (Parley.dll) over MessagePack-CSharp's reader (MessagePack.dll).
+for dll in Parley.Protocol Parley.Sessions Parley MessagePack; do
   "$tools/sharpfuzz" "$out/$dll.dll"
 done
 

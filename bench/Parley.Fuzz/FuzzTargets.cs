@@ -1,19 +1,20 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MessagePack;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Parley.MessagePack;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
+using Parley.Serialization;
 using Parley.Sessions;
 
 namespace Parley.Fuzz;
 
 /// <summary>
 /// The decoders a client or another node feeds, each as a function of arbitrary bytes. A target returns normally
-/// for any input; the only exceptions allowed are the typed errors a decoder documents (here: the msgpack reader's
-/// <see cref="MessagePackFormatException"/>). Anything else escaping is a finding. Beyond "does not throw", the
+/// for any input; the only exceptions allowed are the typed errors a decoder documents (here: the msgpack bridge's
+/// <see cref="MessagePackSerializationException"/>). Anything else escaping is a finding. Beyond "does not throw", the
 /// targets check the invariants hostile input must not break: every string of a decoded Socket.IO packet reads
 /// with GetString (lone surrogates are repaired at the edge), and a decoded packet re-encodes.
 /// </summary>
@@ -137,9 +138,9 @@ public static class FuzzTargets
         {
             root = MessagePackJson.ToJsonElement(input, []);
         }
-        catch (MessagePackFormatException)
+        catch (MessagePackSerializationException)
         {
-            return; // the reader's one typed error for malformed input
+            return; // the bridge's one typed error for malformed input
         }
         Walk(null, root);
     }

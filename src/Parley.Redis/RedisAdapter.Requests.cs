@@ -180,9 +180,9 @@ internal sealed partial class RedisAdapter
         IReadOnlyList<ReadOnlyMemory<byte>> attachments;
         try
         {
-            (root, attachments) = RedisWire.Decode(message.Payload.Span);
+            (root, attachments) = RedisWire.Decode(message.Payload);
         }
-        catch (Exception e) when (e is JsonException or MessagePack.MessagePackFormatException)
+        catch (Exception e) when (e is JsonException or MessagePack.MessagePackSerializationException)
         {
             RedisLog.MalformedMessage(Logger, message.Channel, e);
             return;

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.MessagePack;
+using MessagePack;
+using Parley.Serialization;
 using StackExchange.Redis;
 
 namespace Parley.Redis;
@@ -113,15 +114,16 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         var buffer = new ArrayBufferWriter<byte>(message.DataJson.Length + 64);
         var w = new MessagePackWriter(buffer);
         w.WriteArrayHeader(3);
-        w.WriteString(Uid);
+        w.Write(Uid);
         w.WriteMapHeader(3);
-        w.WriteString("type");
-        w.WriteInt64(2);
-        w.WriteString("data");
-        RedisWire.WriteMsgpack(ref w, data.GetProperty("packet").GetProperty("data"), message.Attachments);
-        w.WriteString("nsp");
-        w.WriteString(message.Namespace);
-        RedisWire.WriteMsgpack(ref w, data.GetProperty("opts"), []);
+        w.Write("type");
+        w.Write(2);
+        w.Write("data");
+        MessagePackJson.WriteMessagePack(ref w, data.GetProperty("packet").GetProperty("data"), message.Attachments);
+        w.Write("nsp");
+        w.Write(message.Namespace);
+        MessagePackJson.WriteMessagePack(ref w, data.GetProperty("opts"), []);
+        w.Flush();
         return buffer.WrittenMemory;
     }
 
@@ -147,9 +149,12 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
         ClusterMessage? broadcast;
         try
         {
-            broadcast = ReadBroadcast(message.Payload.Span);
+            broadcast = ReadBroadcast(message.Payload);
         }
-        catch (Exception e) when (e is MessagePackFormatException or JsonException or InvalidOperationException)
+        // Besides the bridge's MessagePackSerializationException, MessagePack-CSharp's own reads (the header, the uid,
+        // the keys, Skip) report a truncation as EndOfStreamException and a forged 32-bit length as
+        // ArgumentOutOfRangeException.
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentOutOfRangeException or JsonException or InvalidOperationException)
         {
             RedisLog.MalformedMessage(Logger, channel, e);
             return;
@@ -164,21 +169,22 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
     /// Reads <c>[uid, packet, opts]</c> straight from msgpack into a BROADCAST's <c>{packet:{type, data}, opts}</c>:
     /// the uid is compared before anything else is decoded. Null for our own, another namespace's, or one with no data.
     /// </summary>
-    private ClusterMessage? ReadBroadcast(ReadOnlySpan<byte> raw)
+    private ClusterMessage? ReadBroadcast(ReadOnlyMemory<byte> raw)
     {
         var reader = new MessagePackReader(raw);
         if (reader.ReadArrayHeader() < 3)
         {
             return null;
         }
-        var uid = reader.ReadStringUtf8();
+        // The reader is over one block of memory, so a string is one span.
+        var uid = reader.ReadStringSequence() is { } u ? u.FirstSpan : default;
         if (uid.SequenceEqual(_uidUtf8))
         {
             return null;
         }
         var sender = System.Text.Encoding.UTF8.GetString(uid);
         var nsp = "/";
-        var attachments = new List<byte[]>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
         var json = new ArrayBufferWriter<byte>(raw.Length + 32);
         var hasData = false;
         using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -189,16 +195,16 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             var fields = reader.ReadMapHeader();
             for (var i = 0; i < fields; i++)
             {
-                var key = reader.ReadStringUtf8();
+                var key = reader.ReadStringSequence() is { } k ? k.FirstSpan : default;
                 if (key.SequenceEqual("data"u8) && !hasData)
                 {
                     writer.WritePropertyName("data");
                     MessagePackJson.WriteJson(ref reader, writer, attachments);
                     hasData = true;
                 }
-                else if (key.SequenceEqual("nsp"u8) && reader.NextType == MessagePackType.String)
+                else if (key.SequenceEqual("nsp"u8) && reader.NextMessagePackType == MessagePackType.String)
                 {
-                    nsp = reader.ReadString();
+                    nsp = reader.ReadString()!;
                 }
                 else
                 {
@@ -214,7 +220,6 @@ internal sealed partial class RedisAdapter : RedisAdapterBase
             MessagePackJson.WriteJson(ref reader, writer, []);
             writer.WriteEndObject();
         }
-        return new ClusterMessage(sender, nsp, ClusterMessageType.Broadcast, json.WrittenMemory,
-            attachments.Count == 0 ? null : attachments.ConvertAll(static b => (ReadOnlyMemory<byte>)b));
+        return new ClusterMessage(sender, nsp, ClusterMessageType.Broadcast, json.WrittenMemory, attachments.Count == 0 ? null : attachments);
     }
 }

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.MessagePack;
+using MessagePack;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -29,18 +29,18 @@ internal static class RedisWire
     /// (redis-adapter index.ts <c>onrequest</c>/<c>onresponse</c>, sharded-adapter.ts <c>onRawMessage</c>). Binaries
     /// of msgpack come back as placeholders numbered in document order, their bytes in <c>Attachments</c>.
     /// </summary>
-    public static (JsonElement Root, IReadOnlyList<ReadOnlyMemory<byte>> Attachments) Decode(ReadOnlySpan<byte> raw)
+    public static (JsonElement Root, IReadOnlyList<ReadOnlyMemory<byte>> Attachments) Decode(ReadOnlyMemory<byte> raw)
     {
-        if (raw.Length > 0 && raw[0] == (byte)'{')
+        if (raw.Length > 0 && raw.Span[0] == (byte)'{')
         {
             // A Node peer's JSON.stringify writes a lone surrogate as \ud800: repaired here, as the Socket.IO decoder
             // does for clients, so that no GetString on what another node sent can throw (docs/security.md).
-            using var document = JsonDocument.Parse(Parley.Protocol.SocketIO.SocketJson.ReplaceLoneSurrogates(raw) ?? raw.ToArray());
+            using var document = JsonDocument.Parse(Parley.Protocol.SocketIO.SocketJson.ReplaceLoneSurrogates(raw.Span) ?? raw);
             return (document.RootElement.Clone(), s_none);
         }
-        var attachments = new List<byte[]>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
         var root = MessagePackJson.ToJsonElement(raw, attachments);
-        return (root, attachments.Count == 0 ? s_none : attachments.ConvertAll(static b => (ReadOnlyMemory<byte>)b));
+        return (root, attachments.Count == 0 ? s_none : attachments);
     }
 
     public static string? GetString(JsonElement obj, string name) =>
@@ -92,83 +92,8 @@ internal static class RedisWire
         using var document = JsonDocument.Parse(json.WrittenMemory);
         var output = new ArrayBufferWriter<byte>(json.WrittenCount);
         var mp = new MessagePackWriter(output);
-        WriteMsgpack(ref mp, document.RootElement, attachments);
+        MessagePackJson.WriteMessagePack(ref mp, document.RootElement, attachments);
+        mp.Flush();
         return output.WrittenMemory;
-    }
-
-    // ---- writing msgpack ----
-
-    /// <summary>
-    /// Writes a JSON value as notepack would encode the JS value: placeholders become <c>bin</c>, integers the
-    /// smallest int, other numbers float64 (same rules as MessagePackJson.WriteJson, for attachments held as memory).
-    /// </summary>
-    public static void WriteMsgpack(ref MessagePackWriter writer, JsonElement json, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-    {
-        switch (json.ValueKind)
-        {
-            case JsonValueKind.Object:
-                if (TryGetPlaceholder(json, out var num) && num < attachments.Count)
-                {
-                    writer.WriteBinary(attachments[num].Span);
-                    return;
-                }
-                writer.WriteMapHeader(json.GetPropertyCount());
-                foreach (var property in json.EnumerateObject())
-                {
-                    writer.WriteString(property.Name);
-                    WriteMsgpack(ref writer, property.Value, attachments);
-                }
-                break;
-            case JsonValueKind.Array:
-                writer.WriteArrayHeader(json.GetArrayLength());
-                foreach (var item in json.EnumerateArray())
-                {
-                    WriteMsgpack(ref writer, item, attachments);
-                }
-                break;
-            case JsonValueKind.String:
-                writer.WriteString(json.GetString());
-                break;
-            case JsonValueKind.Number:
-                WriteNumber(ref writer, json);
-                break;
-            case JsonValueKind.True:
-                writer.WriteBoolean(true);
-                break;
-            case JsonValueKind.False:
-                writer.WriteBoolean(false);
-                break;
-            default:
-                writer.WriteNil();
-                break;
-        }
-    }
-
-    private static void WriteNumber(ref MessagePackWriter writer, JsonElement json)
-    {
-        var raw = json.GetRawText();
-        if (raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0)
-        {
-            if (json.TryGetInt64(out var signed))
-            {
-                writer.WriteInt64(signed);
-                return;
-            }
-            if (json.TryGetUInt64(out var unsigned))
-            {
-                writer.WriteUInt64(unsigned);
-                return;
-            }
-        }
-        // JSON.stringify never writes 2.0 for an integral double, so a fraction or exponent means a JS non-integer
-        // (or an integer beyond 64 bits); notepack writes those as float64 — WriteNumber picks int for 1e3.
-        writer.WriteNumber(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
-    }
-
-    private static bool TryGetPlaceholder(JsonElement json, out int num)
-    {
-        num = -1;
-        return json.TryGetProperty("_placeholder"u8, out var flag) && flag.ValueKind == JsonValueKind.True &&
-            json.TryGetProperty("num"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out num) && num >= 0;
     }
 }

@@ -151,9 +151,9 @@ internal sealed class ShardedRedisAdapter : RedisAdapterBase
         ClusterMessage? message;
         try
         {
-            message = StreamsWire.DecodePubSub(raw.Payload.Span);
+            message = StreamsWire.DecodePubSub(raw.Payload);
         }
-        catch (Exception e) when (e is JsonException or MessagePack.MessagePackFormatException)
+        catch (Exception e) when (e is JsonException or MessagePack.MessagePackSerializationException)
         {
             RedisLog.MalformedMessage(Logger, raw.Channel, e);
             return;

@@ -81,7 +81,7 @@ public sealed class PackedPackagesTests : IAsyncLifetime
     {
         var feed = Path.Combine(_dir, "feed");
         await RunAsync(RepoPaths.Root, "bash", "scripts/pack.sh", feed, "--no-build", "-p:Version=" + _version);
-        foreach (var id in new[] { "Parley", "Parley.Protocol", "Parley.MessagePack", "Parley.Redis", "Parley.Sessions", "Parley.Sessions.Redis", "Parley.Sessions.PostgreSql", "Parley.AdminUI", "parley-load" })
+        foreach (var id in new[] { "Parley", "Parley.Protocol", "Parley.Redis", "Parley.Sessions", "Parley.Sessions.Redis", "Parley.Sessions.PostgreSql", "Parley.AdminUI", "parley-load" })
         {
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{_version}.nupkg")), $"{id} was not packed");
         }

@@ -24,3 +24,34 @@ public abstract class SentinelFailoverTests(RedisSentinel sentinel, bool sharded
 public sealed class ClassicSentinelFailoverTests(RedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: false, output), IClassFixture<RedisSentinel>;
 
 public sealed class ShardedSentinelFailoverTests(RedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: true, output), IClassFixture<RedisSentinel>;
+
+/// <summary>
+/// The same failover with authentication on everywhere: Parley reaches the sentinels and the primary as an ACL user
+/// (<c>user=…,password=…</c> in the configuration string), the replica and the sentinels use the default password.
+/// </summary>
+public sealed class ClassicAuthenticatedSentinelFailoverTests(AuthenticatedRedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: false, output), IClassFixture<AuthenticatedRedisSentinel>;
+
+/// <summary>The authenticated deployment really demands credentials, and Parley's connections are the ACL user's.</summary>
+public sealed class AuthenticatedSentinelTests(AuthenticatedRedisSentinel sentinel) : IClassFixture<AuthenticatedRedisSentinel>
+{
+    [Fact]
+    public async Task Parley_connects_to_the_sentinels_and_the_primary_as_the_acl_user()
+    {
+        await using var node = await ParleyNode.StartAsync(sentinel.Url, sharded: false);
+        var primary = await sentinel.PrimaryAsync();
+        foreach (var server in new[] { primary, sentinel.Sentinels[0] })
+        {
+            Assert.Contains("user=" + RedisSentinel.AclUser, await server.CliAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+            var password = server.CliPassword;
+            server.CliPassword = null;
+            try
+            {
+                Assert.Contains("NOAUTH", await server.CliAsync("PING"), StringComparison.Ordinal);
+            }
+            finally
+            {
+                server.CliPassword = password;
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
-using Parley.MessagePack;
+using Parley.Serialization;
 using Parley.Testing;
 using StackExchange.Redis;
 
@@ -109,11 +109,11 @@ public sealed class WireTests(RedisServer redis) : IClassFixture<RedisServer>
         var (channel, payload) = await raw.NextAsync();
         Assert.Equal("socket.io#/#r1#", channel);
         Assert.Equal(0x84, payload[0]); // msgpack because of the Buffer
-        var attachments = new List<byte[]>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
         Assert.Equal(
             $"{{\"type\":3,\"data\":{{\"packet\":{{\"type\":2,\"data\":[\"hello\",\"world\",{{\"a\":1}},{{\"_placeholder\":true,\"num\":0}}]}},\"opts\":{{\"rooms\":[\"r1\"],\"except\":[],\"flags\":{{}}}}}},\"uid\":\"{uid}\",\"nsp\":\"/\"}}",
             MessagePackJson.ToJsonElement(payload, attachments).GetRawText());
-        Assert.Equal([1, 2, 3], Assert.Single(attachments));
+        Assert.Equal([1, 2, 3], Assert.Single(attachments).ToArray());
 
         await node.Io.EmitAsync("all", 1.5).WithTimeout();
         (channel, payload) = await raw.NextAsync();

@@ -15,7 +15,8 @@ public sealed class SentinelSessionStoreTests(RedisSentinel sentinel) : RedisSto
 /// The primary killed under a store: Sentinel promotes the replica (down after 1 s), the store follows its
 /// <c>+switch-master</c> without a restart, and the sessions written before (replicated) are still there.
 /// </summary>
-public sealed class SentinelSessionStoreFailoverTests(RedisSentinel sentinel) : IClassFixture<RedisSentinel>
+public abstract class SessionStoreFailoverTests<TSentinel>(TSentinel sentinel) : IClassFixture<TSentinel>
+    where TSentinel : RedisSentinel
 {
     [Fact]
     public async Task The_store_follows_a_primary_failover_and_keeps_replicated_sessions()
@@ -60,3 +61,8 @@ public sealed class SentinelSessionStoreFailoverTests(RedisSentinel sentinel) : 
         Assert.Equal(11, await store.CountAsync().AsTask().WithTimeout());
     }
 }
+
+public sealed class SentinelSessionStoreFailoverTests(RedisSentinel sentinel) : SessionStoreFailoverTests<RedisSentinel>(sentinel);
+
+/// <summary>The same with authentication on: the store reaches the sentinels and the primary as an ACL user.</summary>
+public sealed class AuthenticatedSentinelSessionStoreFailoverTests(AuthenticatedRedisSentinel sentinel) : SessionStoreFailoverTests<AuthenticatedRedisSentinel>(sentinel);

@@ -10,12 +10,30 @@ namespace Parley.Testing;
 /// (<c>s1:p,s2:p,s3:p,serviceName=…</c>): it asks the sentinels for the primary and follows their
 /// <c>+switch-master</c>. One per test class (<c>IClassFixture</c>): a failover test leaves the roles swapped.
 /// </summary>
-public sealed class RedisSentinel : IAsyncLifetime, IRedisDeployment
+public class RedisSentinel : IAsyncLifetime, IRedisDeployment
 {
     /// <summary>The name the sentinels know the primary by.</summary>
     public const string Service = "parley";
 
     private readonly List<RedisServer> _sentinels = [];
+    private readonly string? _password;
+
+    /// <summary>For xunit's class fixtures: no authentication anywhere.</summary>
+    public RedisSentinel()
+    {
+    }
+
+    /// <summary>
+    /// Every data server and sentinel demands <paramref name="password"/> of the default user and knows the ACL user
+    /// <see cref="AclUser"/>; the replica and the sentinels authenticate with the password, Parley as the ACL user.
+    /// </summary>
+    protected RedisSentinel(string password) => _password = password;
+
+    /// <summary>The ACL user (and its password) Parley connects as when the deployment demands authentication.</summary>
+    public const string AclUser = "app";
+
+    /// <summary>The ACL user's password.</summary>
+    public const string AclPassword = "app-secret";
 
     /// <summary>The data servers: the first started as primary, the second as its replica (roles change on failover).</summary>
     public IReadOnlyList<RedisServer> Servers { get; private set; } = [];
@@ -24,17 +42,30 @@ public sealed class RedisSentinel : IAsyncLifetime, IRedisDeployment
     public IReadOnlyList<RedisServer> Sentinels => _sentinels;
 
     /// <summary>The configuration Parley is given: the sentinels' addresses and the service name.</summary>
-    public string Url => string.Join(",", _sentinels.Select(s => "127.0.0.1:" + s.Port.ToString(CultureInfo.InvariantCulture))) + ",serviceName=" + Service;
+    public string Url => string.Join(",", _sentinels.Select(s => "127.0.0.1:" + s.Port.ToString(CultureInfo.InvariantCulture))) + ",serviceName=" + Service +
+        (_password is null ? "" : $",user={AclUser},password={AclPassword}");
 
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var primary = await RedisServer.StartAsync();
-        var replica = await RedisServer.StartAsync("--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
+        string[] auth = _password is null ? [] : ["--requirepass", _password, "--masterauth", _password, "--user", AclUser, "on", ">" + AclPassword, "~*", "&*", "+@all"];
+        var primary = await RedisServer.StartAsync(auth);
+        var replica = await RedisServer.StartAsync([.. auth, "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)]);
         Servers = [primary, replica];
+        string[] sentinelAuth = _password is null ? [] :
+        [
+            $"sentinel auth-pass {Service} {_password}",
+            $"sentinel sentinel-pass {_password}",
+            $"requirepass {_password}",
+            $"user {AclUser} on >{AclPassword} +@all",
+        ];
         for (var i = 0; i < 3; i++)
         {
-            _sentinels.Add(await RedisServer.StartSentinelAsync(Service, primary.Port));
+            _sentinels.Add(await RedisServer.StartSentinelAsync(Service, primary.Port, sentinelAuth));
+        }
+        foreach (var server in _sentinels.Concat(Servers))
+        {
+            server.CliPassword = _password;
         }
         await WaitUntilHealthyAsync();
     }
@@ -105,5 +136,18 @@ public sealed class RedisSentinel : IAsyncLifetime, IRedisDeployment
         {
             await server.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// <see cref="RedisSentinel"/> with authentication on: the default user's password on every data server and sentinel,
+/// and the ACL user <see cref="RedisSentinel.AclUser"/> that Parley connects as (to the sentinels and the primary).
+/// </summary>
+public sealed class AuthenticatedRedisSentinel : RedisSentinel
+{
+    /// <summary>For xunit's class fixtures.</summary>
+    public AuthenticatedRedisSentinel()
+        : base("root-secret")
+    {
     }
 }

@@ -36,6 +36,9 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     /// <summary>The loopback port it listens on (kept across restarts).</summary>
     public int Port { get; }
 
+    /// <summary>The default user's password <see cref="CliAsync"/> authenticates with, when the server demands one.</summary>
+    public string? CliPassword { get; set; }
+
     /// <summary><c>redis://127.0.0.1:port</c>.</summary>
     public string Url => $"redis://127.0.0.1:{Port}";
 
@@ -62,10 +65,11 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     /// Starts a <c>redis-sentinel</c> watching the primary on <paramref name="primaryPort"/> as
     /// <paramref name="service"/> (quorum 2, down after 1 s), and waits until it answers.
     /// </summary>
-    public static async Task<RedisServer> StartSentinelAsync(string service, int primaryPort)
+    public static async Task<RedisServer> StartSentinelAsync(string service, int primaryPort, params string[] extraConfig)
     {
         var server = new RedisServer([], sentinel: true);
         var config = string.Join('\n',
+        [
             "bind 127.0.0.1",
             "port " + server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "dir " + server._dir,
@@ -73,7 +77,9 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             $"sentinel down-after-milliseconds {service} 1000",
             $"sentinel failover-timeout {service} 10000",
             $"sentinel parallel-syncs {service} 1",
-            "");
+            .. extraConfig,
+            "",
+        ]);
         Directory.CreateDirectory(server._dir);
         await File.WriteAllTextAsync(Path.Combine(server._dir, "sentinel.conf"), config);
         await server.RestartAsync();
@@ -175,6 +181,12 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
         var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-p");
         psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (CliPassword is not null)
+        {
+            psi.ArgumentList.Add("-a");
+            psi.ArgumentList.Add(CliPassword);
+            psi.ArgumentList.Add("--no-auth-warning");
+        }
         foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);

@@ -1,6 +1,7 @@
-// Encodes and decodes with the real notepack.io 3.0.1 for Parley.MessagePack.Tests, speaking NodeDriver's line
-// protocol: {"id","op","value"|"hex"} in, {"id","ok","result"|"error"} out. JSON cannot say Buffer, Date or
-// undefined, so they travel as {"$bin": base64}, {"$date": iso} and {"$undefined": true}.
+// Encodes and decodes with the real notepack.io 3.0.1 for Parley.Tests (Serialization/NotepackCrossCheckTests), speaking
+// NodeDriver's line protocol: {"id","op","value"|"hex"} in, {"id","ok","result"|"error"} out. JSON cannot say Buffer,
+// Date, undefined or some numbers, so they travel as {"$bin": base64}, {"$date": iso}, {"$undefined": true} and
+// {"$number": text} (Number(text): NaN, -0, Infinity).
 import { createInterface } from "node:readline";
 import { createRequire } from "node:module";
 
@@ -13,6 +14,7 @@ function revive(v) {
     if (typeof v.$bin === "string") return Buffer.from(v.$bin, "base64");
     if (typeof v.$date === "string") return new Date(v.$date);
     if (v.$undefined === true) return undefined;
+    if (typeof v.$number === "string") return Number(v.$number);
     const o = {};
     for (const k of Object.keys(v)) o[k] = revive(v[k]);
     return o;

@@ -230,7 +230,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
             {
                 message = StreamsWire.DecodeEntry(uid, Namespace.Name, type, data);
             }
-            catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackFormatException or FormatException)
+            catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackSerializationException or FormatException)
             {
                 StreamsLog.MalformedEntry(_logger, id, _options.StreamName, e);
                 return;
@@ -251,9 +251,9 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         ClusterMessage? message;
         try
         {
-            message = StreamsWire.DecodePubSub(raw.Payload.Span);
+            message = StreamsWire.DecodePubSub(raw.Payload);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackFormatException or FormatException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or MessagePack.MessagePackSerializationException or FormatException)
         {
             RedisLog.MalformedMessage(_logger, raw.Channel, e);
             return;

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.MessagePack;
+using MessagePack;
+using Parley.Serialization;
 using StackExchange.Redis;
 
 namespace Parley.Redis;
@@ -37,7 +38,8 @@ internal static class StreamsWire
         {
             var buffer = new ArrayBufferWriter<byte>(message.DataJson.Length + 64);
             var writer = new MessagePackWriter(buffer);
-            RedisWire.WriteMsgpack(ref writer, message.Data, message.Attachments);
+            MessagePackJson.WriteMessagePack(ref writer, message.Data, message.Attachments);
+            writer.Flush();
             data = Convert.ToBase64String(buffer.WrittenSpan);
         }
         else
@@ -59,7 +61,7 @@ internal static class StreamsWire
             return new ClusterMessage(uid, nsp, (ClusterMessageType)number, default(JsonElement));
         }
         var bytes = raw.Span[0] == (byte)'{' ? raw : Base64(raw.Span);
-        var (root, attachments) = RedisWire.Decode(bytes.Span);
+        var (root, attachments) = RedisWire.Decode(bytes);
         return new ClusterMessage(uid, nsp, (ClusterMessageType)number, root, attachments);
     }
 
@@ -80,22 +82,23 @@ internal static class StreamsWire
         var buffer = new ArrayBufferWriter<byte>(message.DataJson.Length + 64);
         var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(message.HasData ? 4 : 3);
-        writer.WriteString("type");
-        writer.WriteInt64((int)message.Type);
+        writer.Write("type");
+        writer.Write((int)message.Type);
         if (message.HasData)
         {
-            writer.WriteString("data");
-            RedisWire.WriteMsgpack(ref writer, message.Data, message.Attachments);
+            writer.Write("data");
+            MessagePackJson.WriteMessagePack(ref writer, message.Data, message.Attachments);
         }
-        writer.WriteString("uid");
-        writer.WriteString(message.Uid);
-        writer.WriteString("nsp");
-        writer.WriteString(message.Namespace);
+        writer.Write("uid");
+        writer.Write(message.Uid);
+        writer.Write("nsp");
+        writer.Write(message.Namespace);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>A pub/sub message; null when it is not a cluster message.</summary>
-    public static ClusterMessage? DecodePubSub(ReadOnlySpan<byte> raw)
+    public static ClusterMessage? DecodePubSub(ReadOnlyMemory<byte> raw)
     {
         var (root, attachments) = RedisWire.Decode(raw);
         var type = RedisWire.GetInt(root, "type");
@@ -115,18 +118,19 @@ internal static class StreamsWire
         var buffer = new ArrayBufferWriter<byte>(256);
         var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(4);
-        writer.WriteString("sid");
-        writer.WriteString(session.Sid);
-        writer.WriteString("pid");
-        writer.WriteString(session.Pid);
-        writer.WriteString("rooms");
+        writer.Write("sid");
+        writer.Write(session.Sid);
+        writer.Write("pid");
+        writer.Write(session.Pid);
+        writer.Write("rooms");
         writer.WriteArrayHeader(session.Rooms.Count);
         foreach (var room in session.Rooms)
         {
-            writer.WriteString(room);
+            writer.Write(room);
         }
-        writer.WriteString("data");
-        RedisWire.WriteMsgpack(ref writer, data.RootElement[0], payload.Attachments);
+        writer.Write("data");
+        MessagePackJson.WriteMessagePack(ref writer, data.RootElement[0], payload.Attachments);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -204,7 +208,7 @@ internal static class StreamsWire
             }
             return new BroadcastPacket(nsp, RedisWire.ToPayload(packetData, message.Attachments));
         }
-        catch (Exception e) when (e is JsonException or MessagePackFormatException or FormatException)
+        catch (Exception e) when (e is JsonException or MessagePackSerializationException or FormatException)
         {
             return null;
         }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Parley.MessagePack;
+using MessagePack;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
 
@@ -31,17 +31,25 @@ internal static class MessagePackPackets
     /// </summary>
     public static SocketPacket? Decode(ReadOnlySpan<byte> message, int maxAttachments, int maxDepth, out string? error)
     {
-        var attachments = new List<byte[]>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
         JsonElement root;
+        // The message is a pooled buffer's span (EngineMessage); MessagePack-CSharp reads memory, so it is copied
+        // once into a rented array. Nothing read keeps a reference to it: strings go to JSON, binaries are copied.
+        var rented = ArrayPool<byte>.Shared.Rent(message.Length);
         try
         {
+            message.CopyTo(rented);
             // The packet map itself is one level above the data.
-            root = MessagePackJson.ToJsonElement(message, attachments, maxDepth + 1);
+            root = MessagePackJson.ToJsonElement(rented.AsMemory(0, message.Length), attachments, maxDepth + 1);
         }
-        catch (Exception ex) when (ex is MessagePackFormatException or JsonException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or JsonException or InvalidOperationException or ArgumentException)
         {
             error = "invalid msgpack: " + ex.Message;
             return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
         if (attachments.Count > maxAttachments)
         {
@@ -81,12 +89,7 @@ internal static class MessagePackPackets
             id = idNumber;
         }
         error = null;
-        var bytes = new ReadOnlyMemory<byte>[attachments.Count];
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            bytes[i] = attachments[i];
-        }
-        return new SocketPacket(type, nspElement.GetString(), id, data, bytes);
+        return new SocketPacket(type, nspElement.GetString(), id, data, attachments.ToArray());
     }
 
     private static bool IsInteger(JsonElement element, out long value)
@@ -161,34 +164,30 @@ internal static class MessagePackPackets
             SocketPacketType.BinaryAck => SocketPacketType.Ack,
             _ => packet.Type,
         };
-        var attachments = new byte[packet.Attachments.Count][];
-        for (var i = 0; i < attachments.Length; i++)
-        {
-            attachments[i] = packet.Attachments[i].ToArray();
-        }
         var buffer = new ArrayBufferWriter<byte>(128);
         var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(2 + (packet.Data is null ? 0 : 1) + (packet.AckId is null ? 0 : 1));
         if (type == SocketPacketType.Ack && packet.AckId is { } ackId)
         {
             // socket.ts ack builds { id, type, data }.
-            writer.WriteString("id");
-            writer.WriteInt64(ackId);
+            writer.Write("id");
+            writer.Write(ackId);
         }
-        writer.WriteString("type");
-        writer.WriteInt64((long)type);
+        writer.Write("type");
+        writer.Write((long)type);
         if (packet.Data is { } data)
         {
-            writer.WriteString("data");
-            MessagePackJson.WriteJson(ref writer, data, attachments);
+            writer.Write("data");
+            MessagePackJson.WriteMessagePack(ref writer, data, packet.Attachments);
         }
         if (packet.AckId is { } id && type != SocketPacketType.Ack)
         {
-            writer.WriteString("id");
-            writer.WriteInt64(id);
+            writer.Write("id");
+            writer.Write(id);
         }
-        writer.WriteString("nsp");
-        writer.WriteString(packet.Namespace);
+        writer.Write("nsp");
+        writer.Write(packet.Namespace);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 }

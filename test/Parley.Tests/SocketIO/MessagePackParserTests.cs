@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Parley.MessagePack;
+using Parley.Serialization;
 using Parley.Testing;
 
 namespace Parley.Tests.SocketIO;
@@ -67,7 +67,7 @@ public sealed class MessagePackParserTests : IAsyncLifetime
         await SendAsync(ws, "82a47479706500a36e7370a12f"); // {type: 0, nsp: "/"}
         var (connect, connectType) = await ReceiveAsync(ws);
         Assert.Equal(WebSocketMessageType.Binary, connectType);
-        var attachments = new List<byte[]>();
+        var attachments = new List<ReadOnlyMemory<byte>>();
         var reply = JsonNode.Parse(MessagePackJson.ToJsonElement(connect, attachments).GetRawText())!;
         Assert.Equal(0, reply["type"]!.GetValue<int>());
         Assert.Equal("/", reply["nsp"]!.GetValue<string>());

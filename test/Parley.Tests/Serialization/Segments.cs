@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Parley.MessagePack.Tests;
+namespace Parley.Tests.Serialization;
 
 internal sealed class Segments : ReadOnlySequenceSegment<byte>
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Parley.MessagePack.Tests;
+namespace Parley.Tests.Serialization;
 
 /// <summary>Test vectors in the notation of docs/wire-formats.md: hex bytes with "quoted" ASCII runs.</summary>
 internal static class Hex
