@@ -183,6 +183,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         ArgumentNullException.ThrowIfNull(offset);
         if (!StreamsWire.IsStreamId(offset))
         {
+            ReportRecoveryAttempt("unknown_offset");
             return null;
         }
         var multiplexer = _connections.Multiplexer ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet");
@@ -190,9 +191,15 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         var rawSession = database.StringGetDeleteAsync(_options.SessionKeyPrefix + privateSessionId);
         var offsetEntry = database.StreamRangeAsync(_stream, offset, offset, count: 1);
         await Task.WhenAll(rawSession, offsetEntry).ConfigureAwait(false);
-        if (rawSession.Result.IsNullOrEmpty || offsetEntry.Result.Length == 0 ||
-            StreamsWire.DecodeSession(Convert.FromBase64String(rawSession.Result.ToString())) is not { } session)
+        // Redis expires a session by itself (PX): one that is gone is unknown, whether it expired or was taken.
+        if (rawSession.Result.IsNullOrEmpty || StreamsWire.DecodeSession(Convert.FromBase64String(rawSession.Result.ToString())) is not { } session)
         {
+            ReportRecoveryAttempt("unknown_session");
+            return null;
+        }
+        if (offsetEntry.Result.Length == 0)
+        {
+            ReportRecoveryAttempt("unknown_offset"); // trimmed away by MAXLEN
             return null;
         }
         var rooms = new HashSet<string>(session.Rooms, StringComparer.Ordinal);
@@ -215,6 +222,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
                 break;
             }
         }
+        ReportRecoveryAttempt("recovered");
         return new RestoredSession { Session = session, MissedPackets = missed };
     }
 

@@ -30,6 +30,8 @@ public abstract class ClusterAdapter : ParleyAdapter
     private readonly Task _serverEventsWorker;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _broadcastOrder = new();
+    private readonly Lock _restoreLock = new();
+    private RestoreCapture[] _captures = [];
     private Task _lastDelivery = Task.CompletedTask;
     private long _publishFailures;
     private long _lastFailureLog;
@@ -94,13 +96,13 @@ public abstract class ClusterAdapter : ParleyAdapter
         ArgumentNullException.ThrowIfNull(options);
         if (options.Flags.Local)
         {
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
             return;
         }
         var message = CreateBroadcast(packet, options, requestId: null);
         if (!KeepsOffset(options))
         {
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
             Publish(message);
             return;
         }
@@ -123,7 +125,7 @@ public abstract class ClusterAdapter : ParleyAdapter
             {
                 packet.Offset = offset;
             }
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
         }
         finally
         {
@@ -142,7 +144,172 @@ public abstract class ClusterAdapter : ParleyAdapter
     public override Task PersistSessionAsync(PersistedSession session) => Task.CompletedTask;
 
     /// <inheritdoc cref="PersistSessionAsync"/>
+    /// <remarks>
+    /// A transport that overrides it reads its log without any lock shared with this node's deliveries: this class
+    /// captures what it delivers from just before the call until the socket has joined its rooms, and sends each
+    /// packet after the client's offset once, in order (see <c>docs/recovery.md</c>). The transport only has to
+    /// return the missed packets in log order, each with its <see cref="BroadcastPacket.Offset"/>, and to report the
+    /// outcome with <see cref="ParleyAdapter.ReportRecoveryAttempt"/>.
+    /// </remarks>
     public override Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset) => Task.FromResult<RestoredSession?>(null);
+
+    // ---- restoring a session without losing what is delivered meanwhile ----
+
+    /// <summary>
+    /// Delivers a broadcast (this node's, or another node's from the transport) to this node's sockets, and to the
+    /// captures of the sessions being restored. While any is, the delivery and the captures happen under the restore
+    /// lock, which a recovered socket holds while it joins its rooms and gets its replay
+    /// (<see cref="AttachRecovered"/>): a packet is then either captured for it or delivered to it in its rooms.
+    /// Volatile packets are not kept for recovery and take no lock.
+    /// </summary>
+    private void Deliver(BroadcastPacket packet, BroadcastOptions options)
+    {
+        if (options.Flags.Volatile || Volatile.Read(ref _captures).Length == 0)
+        {
+            // A capture that starts after this read starts after the packet was published (its offset is known by
+            // now), so the transport's read of the missed packets, which follows, sees it.
+            BroadcastLocal(packet, options);
+            return;
+        }
+        lock (_restoreLock)
+        {
+            foreach (var capture in _captures)
+            {
+                capture.Add(packet, options);
+            }
+            BroadcastLocal(packet, options);
+        }
+    }
+
+    /// <summary>
+    /// Starts capturing this node's deliveries for a session about to be restored. The transport's
+    /// <see cref="RestoreSessionAsync"/> reads its log after this: whatever is published after that read is
+    /// delivered after this point, so it is captured, or delivered to the socket once it has joined its rooms.
+    /// </summary>
+    internal override RestoreCapture? BeginRestore()
+    {
+        if (Namespace.Server.Options.ConnectionStateRecovery is not { } recovery)
+        {
+            return null;
+        }
+        var capture = new RestoreCapture(recovery.MaxPackets);
+        lock (_restoreLock)
+        {
+            Volatile.Write(ref _captures, [.. _captures, capture]);
+        }
+        return capture;
+    }
+
+    internal override void EndRestore(RestoreCapture capture)
+    {
+        lock (_restoreLock)
+        {
+            EndRestoreLocked(capture);
+        }
+    }
+
+    private void EndRestoreLocked(RestoreCapture capture)
+    {
+        if (capture.Ended)
+        {
+            return;
+        }
+        capture.Ended = true;
+        var captures = _captures;
+        var index = Array.IndexOf(captures, capture);
+        if (index >= 0)
+        {
+            var rest = new RestoreCapture[captures.Length - 1];
+            Array.Copy(captures, rest, index);
+            Array.Copy(captures, index + 1, rest, index, rest.Length - index);
+            Volatile.Write(ref _captures, rest);
+        }
+    }
+
+    /// <summary>
+    /// Attaches a socket the transport recovered, under the restore lock: it joins its rooms (and its CONNECT ack is
+    /// queued), then gets the missed packets the transport read, then the captured packets that reach its rooms and
+    /// are after what the replay covered, in the order they were delivered here. Every later delivery finds it in its
+    /// rooms. A packet of the log that reaches it both from the read and live (this node read the log later than the
+    /// transport's restore did) is sent once: the socket remembers up to which offset its replay went.
+    /// </summary>
+    internal override bool AttachRecovered(ParleySocket socket, RestoredSession restored, Func<bool> add, out bool incomplete)
+    {
+        incomplete = false;
+        var capture = socket.Capture;
+        var missed = restored.MissedPackets;
+        var upTo = missed.Count > 0 ? missed[^1].Offset : socket.RestoredOffset;
+        // Before the joins: a delivery that does not wait for the lock (it began before the capture) may reach it.
+        socket.ReplayedUpTo = upTo;
+        lock (_restoreLock)
+        {
+            try
+            {
+                if (!add())
+                {
+                    return false;
+                }
+                socket.SendReplayed(missed);
+                var sent = missed.Count;
+                if (capture is { Overflowed: true })
+                {
+                    incomplete = true;
+                    ClusterLog.RestoreCaptureOverflowed(Namespace.Server.Logger, Namespace.Name, socket.Id, capture.Limit);
+                }
+                else if (capture is not null)
+                {
+                    var rooms = socket.Rooms;
+                    foreach (var (packet, options) in capture.Packets)
+                    {
+                        if (RecoveryLog.Reaches(options, rooms) && !(packet.Offset is not null && upTo is not null && CompareOffsets(packet.Offset, upTo) <= 0))
+                        {
+                            socket.SendFrames(packet.GetFrames(options.Flags.Compress));
+                            sent++;
+                        }
+                    }
+                }
+                SocketLog.SessionRecovered(Namespace.Server.Logger, socket.Id, Namespace.Name, sent);
+                return true;
+            }
+            finally
+            {
+                if (capture is not null)
+                {
+                    EndRestoreLocked(capture);
+                    socket.Capture = null;
+                }
+            }
+        }
+    }
+
+    private protected override bool WasReplayed(ParleySocket socket, BroadcastPacket packet) =>
+        CompareOffsets(packet.Offset!, socket.ReplayedUpTo!) <= 0;
+
+    /// <summary>
+    /// Orders two offsets of the transport's log (<see cref="PublishAsync"/>'s answers). A transport's offsets must
+    /// grow in the order of its log, as the messages it delivers to <see cref="OnMessage"/> do. The default compares
+    /// Redis stream ids (<c>ms-seq</c>) and plain integers as numbers, anything else ordinally.
+    /// </summary>
+    protected virtual int CompareOffsets(string x, string y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (TryParseOffset(x, out var xHigh, out var xLow) && TryParseOffset(y, out var yHigh, out var yLow))
+        {
+            return xHigh != yHigh ? xHigh.CompareTo(yHigh) : xLow.CompareTo(yLow);
+        }
+        return string.CompareOrdinal(x, y);
+    }
+
+    private static bool TryParseOffset(string offset, out ulong high, out ulong low)
+    {
+        var dash = offset.IndexOf('-', StringComparison.Ordinal);
+        low = 0;
+        return dash < 0
+            ? ulong.TryParse(offset, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out high)
+            : ulong.TryParse(offset.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out high) &&
+              ulong.TryParse(offset.AsSpan(dash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out low);
+    }
 
     /// <summary>The BROADCAST message of <paramref name="packet"/> (with <paramref name="requestId"/> when it expects acks).</summary>
     private protected ClusterMessage CreateBroadcast(BroadcastPacket packet, BroadcastOptions options, string? requestId) =>
@@ -551,7 +718,7 @@ public abstract class ClusterAdapter : ParleyAdapter
         {
             packet.Offset = offset;
         }
-        BroadcastLocal(packet, options);
+        Deliver(packet, options);
     }
 
     private static BroadcastOptions ReadOptions(JsonElement data) =>
