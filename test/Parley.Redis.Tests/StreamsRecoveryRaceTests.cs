@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Diagnostics;
 using Parley.Testing;
 
 namespace Parley.Redis.Tests;
@@ -59,6 +60,7 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
 
         // Every client has an offset (it got something through the stream) before its node goes.
         await log.WaitAsync(c => c.Messages.Count > 0, "every client receives a broadcast on A");
+        using var metrics = new MetricRecorder(b.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
         await a.DisposeAsync(); // graceful: "server shutting down" persists every session first
         await log.WaitAsync(c => c.Disconnects == 1, "every client sees A go");
         foreach (var h in handles)
@@ -67,6 +69,7 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         }
         await log.WaitAsync(c => c.Recovered is not null, "every client connects to B");
         Assert.All(log.Clients, c => Assert.True(c.Recovered, "recovered"));
+        Assert.Equal(ClientCount, metrics.Sum("parley.socketio.recovery.attempts", ("parley.recovery.result", "recovered")));
 
         // A while longer on B, then the flow stops and each client must have everything that was acknowledged.
         var after = acked.Sum() + 300;
