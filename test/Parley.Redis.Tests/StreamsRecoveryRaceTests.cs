@@ -32,11 +32,20 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         ParleyNode.StartAsync(redis.Url, sharded: false, streams: o => o.StreamName = stream,
             parley: o => o.ConnectionStateRecovery = new ConnectionStateRecoveryOptions());
 
-    [Fact]
-    public async Task Clients_of_a_stopped_node_get_every_broadcast_once_and_in_order_while_the_other_node_broadcasts()
+    /// <summary>
+    /// <paramref name="bothBroadcast"/>: node A broadcasts too until it stops, so its clients get A's packets and B's
+    /// interleaved. A node that delivered its own packets right after publishing them would send one ahead of an
+    /// older one of the other node's that it had not read yet: the offsets a client sees would go backwards, and a
+    /// client dropping between the two would recover from the wrong one.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Clients_of_a_stopped_node_get_every_broadcast_once_and_in_order_while_the_other_node_broadcasts(bool bothBroadcast)
     {
-        var a = await StartParleyAsync("race-stop");
-        await using var b = await StartParleyAsync("race-stop");
+        var stream = "race-" + bothBroadcast;
+        var a = await StartParleyAsync(stream);
+        await using var b = await StartParleyAsync(stream);
         await Wait.ForServerCountAsync(() => b.Io.Sockets.Adapter.ServerCountAsync(), 2);
         var handles = new List<string>();
         for (var i = 0; i < ClientCount; i++)
@@ -46,13 +55,17 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         var log = new ClientLog(_clients, handles);
 
         using var stop = new CancellationTokenSource();
-        var acked = new int[Emitters];
-        var emitters = Enumerable.Range(0, Emitters).Select(e => Task.Run(async () =>
+        using var stopA = new CancellationTokenSource();
+        var total = bothBroadcast ? 2 * Emitters : Emitters;
+        var acked = new int[total];
+        // Emitters 0.. on B for the whole test; with bothBroadcast, the next ones on A until A stops.
+        var emitters = Enumerable.Range(0, total).Select(e => Task.Run(async () =>
         {
+            var (node, until) = e < Emitters ? (b, stop.Token) : (a, stopA.Token);
             // Paced (1 ms), not flat out: the point is a steady flow across the restores, not a flood of the driver.
-            for (var n = 1; !stop.IsCancellationRequested; n++)
+            for (var n = 1; !until.IsCancellationRequested; n++)
             {
-                await b.Io.To("room").EmitAsync("m", e, n).WithTimeout();
+                await node.Io.To("room").EmitAsync("m", e, n).WithTimeout();
                 Volatile.Write(ref acked[e], n);
                 await Task.Delay(1, CancellationToken.None);
             }
@@ -60,6 +73,12 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
 
         // Every client has an offset (it got something through the stream) before its node goes.
         await log.WaitAsync(c => c.Messages.Count > 0, "every client receives a broadcast on A");
+        if (bothBroadcast)
+        {
+            await TestTimeouts.Eventually(() => acked.Skip(Emitters).All(n => n >= 200), because: "A broadcasts a while");
+            await stopA.CancelAsync();
+            await Task.WhenAll(emitters.Skip(Emitters)).WithTimeout();
+        }
         using var metrics = new MetricRecorder(b.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
         await a.DisposeAsync(); // graceful: "server shutting down" persists every session first
         await log.WaitAsync(c => c.Disconnects == 1, "every client sees A go");
@@ -76,11 +95,11 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         await TestTimeouts.Eventually(() => acked.Sum() >= after, because: "the emitters go on after the restores");
         await stop.CancelAsync();
         await Task.WhenAll(emitters).WithTimeout();
-        await log.WaitAsync(c => Enumerable.Range(0, Emitters).All(e => c.Last(e) >= acked[e]), "every client gets the last acknowledged broadcasts", TimeSpan.FromSeconds(60));
+        await log.WaitAsync(c => Enumerable.Range(0, total).All(e => c.Last(e) >= acked[e]), "every client gets the last acknowledged broadcasts", TimeSpan.FromSeconds(60));
 
         foreach (var client in log.Clients)
         {
-            for (var e = 0; e < Emitters; e++)
+            for (var e = 0; e < total; e++)
             {
                 var got = client.Messages.Where(m => m.Emitter == e).Select(m => m.N).ToArray();
                 Assert.True(got.SequenceEqual(Enumerable.Range(1, acked[e])),

@@ -35,6 +35,9 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
     // Sessions being written: a server that shuts down persists its sockets' sessions, then disposes its adapters,
     // which wait for those writes (briefly) so a client can recover on another node.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _persisting = new();
+    private readonly Lock _readBackLock = new();
+    // Own entries published before the reader knew where it starts, delivered at once (ReadsBack): a few, at start-up.
+    private HashSet<string>? _deliveredBeforeStart;
     private RedisInbox? _inbox;
     private int _initialized;
     private int _disposed;
@@ -137,6 +140,25 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         {
             RedisLog.ServerCountFailed(_logger, Namespace.Name, e);
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// The reader reads this node's entries too, in stream order, after the stream's last entry when it started: an
+    /// entry after that comes back. Until the reader knows that position (start-up), a published entry may land on
+    /// either side of it; it is delivered at once, and remembered so that it is not delivered again if it comes back
+    /// (the reader reads nothing before it knows its position, so it comes back after this answer).
+    /// </summary>
+    protected override bool ReadsBack(string offset)
+    {
+        lock (_readBackLock)
+        {
+            if (_reader.StartId is not { } start)
+            {
+                (_deliveredBeforeStart ??= new HashSet<string>(StringComparer.Ordinal)).Add(offset);
+                return false;
+            }
+            return CompareOffsets(offset, start) > 0 && !(_deliveredBeforeStart?.Remove(offset) ?? false);
         }
     }
 

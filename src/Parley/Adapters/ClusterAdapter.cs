@@ -123,6 +123,10 @@ public abstract class ClusterAdapter : ParleyAdapter
             await previous.ConfigureAwait(false);
             if (!string.IsNullOrEmpty(offset))
             {
+                if (ReadsBack(offset))
+                {
+                    return; // delivered when the log hands it back (OnMessage), between the other nodes' packets around it
+                }
                 packet.Offset = offset;
             }
             Deliver(packet, options);
@@ -132,6 +136,20 @@ public abstract class ClusterAdapter : ParleyAdapter
             delivered.TrySetResult();
         }
     }
+
+    /// <summary>
+    /// Whether the transport hands this node's own message published at <paramref name="offset"/> back to
+    /// <see cref="OnMessage"/>, in its log's order (a Redis stream that every node reads, this one included, from
+    /// where its reader started). The answer must not change for a given offset. For such messages, with connection
+    /// state recovery on, this node delivers its own non-volatile broadcasts when they come back rather than right
+    /// after publishing them: every socket then gets the log's packets in the log's order, so the last offset a client
+    /// holds is the newest packet it has, and a replay from it neither repeats a packet nor skips one. Delivering on
+    /// publish sends a local packet ahead of another node's older one that this node has not read yet; a client that
+    /// drops between the two comes back with the older offset (and gets the newer packet twice) or with the newer one
+    /// (and never gets the older). False by default: the local delivery follows the publish. Called when the publish
+    /// returns and again if the message comes back (in either order): both answers must agree.
+    /// </summary>
+    protected virtual bool ReadsBack(string offset) => false;
 
     /// <summary>Whether a broadcast gets an offset: connection state recovery is on and it is not volatile.</summary>
     private bool KeepsOffset(BroadcastOptions options) => Namespace.Server.Options.ConnectionStateRecovery is not null && !options.Flags.Volatile;
@@ -605,8 +623,16 @@ public abstract class ClusterAdapter : ParleyAdapter
     protected void OnMessage(ClusterMessage message, string? offset = null)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Uid == Uid || message.Namespace != Namespace.Name)
+        if (message.Namespace != Namespace.Name)
         {
+            return;
+        }
+        if (message.Uid == Uid)
+        {
+            if (message.Type == ClusterMessageType.Broadcast && !string.IsNullOrEmpty(offset))
+            {
+                OnOwnBroadcast(message, offset); // see ReadsBack
+            }
             return;
         }
         try
@@ -633,13 +659,10 @@ public abstract class ClusterAdapter : ParleyAdapter
         {
             case ClusterMessageType.Broadcast:
             {
-                if (!ClusterJson.TryGet(data, "packet", out var packet) || !ClusterJson.TryGet(packet, "data", out var packetData) || packetData.ValueKind != JsonValueKind.Array)
+                if (!TryReadBroadcast(message, out var broadcast, out var options, out var requestId))
                 {
                     return;
                 }
-                var options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
-                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Text.Encoding.UTF8.GetBytes(packetData.GetRawText()), message.Attachments));
-                var requestId = ClusterJson.GetString(data, "requestId");
                 if (requestId is null)
                 {
                     OnRemoteBroadcast(broadcast, options, offset);
@@ -705,6 +728,46 @@ public abstract class ClusterAdapter : ParleyAdapter
                 return;
             default:
                 return; // heartbeats and ADAPTER_CLOSE: the heartbeat adapter saw them in OnNodeMessage
+        }
+    }
+
+    private bool TryReadBroadcast(ClusterMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BroadcastPacket? broadcast,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BroadcastOptions? options, out string? requestId)
+    {
+        var data = message.Data;
+        broadcast = null;
+        options = null;
+        requestId = null;
+        if (!ClusterJson.TryGet(data, "packet", out var packet) || !ClusterJson.TryGet(packet, "data", out var packetData) || packetData.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+        options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
+        broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Text.Encoding.UTF8.GetBytes(packetData.GetRawText()), message.Attachments));
+        requestId = ClusterJson.GetString(data, "requestId");
+        return true;
+    }
+
+    /// <summary>
+    /// This node's own broadcast, back from the transport's log: delivered now when <see cref="BroadcastAsync"/> left
+    /// it to this point (see <see cref="ReadsBack"/>); every other own message was handled when it was sent.
+    /// </summary>
+    private void OnOwnBroadcast(ClusterMessage message, string offset)
+    {
+        if (!ReadsBack(offset))
+        {
+            return;
+        }
+        try
+        {
+            if (TryReadBroadcast(message, out var broadcast, out var options, out var requestId) && requestId is null && !options.Flags.Local && KeepsOffset(options))
+            {
+                OnRemoteBroadcast(broadcast, options, offset);
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException)
+        {
+            ClusterLog.MalformedMessage(Namespace.Server.Logger, Namespace.Name, message.Uid, message.Type, e);
         }
     }
 
