@@ -59,17 +59,7 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         var total = bothBroadcast ? 2 * Emitters : Emitters;
         var acked = new int[total];
         // Emitters 0.. on B for the whole test; with bothBroadcast, the next ones on A until A stops.
-        var emitters = Enumerable.Range(0, total).Select(e => Task.Run(async () =>
-        {
-            var (node, until) = e < Emitters ? (b, stop.Token) : (a, stopA.Token);
-            // Paced (1 ms), not flat out: the point is a steady flow across the restores, not a flood of the driver.
-            for (var n = 1; !until.IsCancellationRequested; n++)
-            {
-                await node.Io.To("room").EmitAsync("m", e, n).WithTimeout();
-                Volatile.Write(ref acked[e], n);
-                await Task.Delay(1, CancellationToken.None);
-            }
-        })).ToArray();
+        var emitters = StartEmitters(acked, e => e < Emitters ? (b, stop.Token) : (a, stopA.Token));
 
         // Every client has an offset (it got something through the stream) before its node goes.
         await log.WaitAsync(c => c.Messages.Count > 0, "every client receives a broadcast on A");
@@ -82,15 +72,82 @@ public sealed class StreamsRecoveryRaceTests(RedisServer redis) : IClassFixture<
         using var metrics = new MetricRecorder(b.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
         await a.DisposeAsync(); // graceful: "server shutting down" persists every session first
         await log.WaitAsync(c => c.Disconnects == 1, "every client sees A go");
+        await RecoverAndCheckAsync(log, b, metrics, acked, stop, emitters);
+    }
+
+    /// <summary>
+    /// Clients that dropped from a Node node (<c>@socket.io/redis-streams-adapter</c> 0.3.1 persisted their sessions)
+    /// recover on a Parley node that is broadcasting all along.
+    /// </summary>
+    [Fact]
+    public async Task Clients_that_drop_from_a_Node_node_recover_on_Parley_with_every_broadcast_once_and_in_order()
+    {
+        await using var p = await ParleyNode.StartAsync(redis.Url, sharded: false, streams: _ => { },
+            parley: o => o.ConnectionStateRecovery = new ConnectionStateRecoveryOptions());
+        await using var n = await NodePeer.StartAsync(redis.Url, sharded: false, streams: true, recovery: true);
+        await Wait.ForServerCountAsync(() => p.Io.Sockets.Adapter.ServerCountAsync(), 2);
+        await Wait.ForServerCountAsync(async () => (await n.CallAsync("serverCount"))!.GetValue<int>(), 2);
+        var handles = new List<string>();
+        for (var i = 0; i < ClientCount; i++)
+        {
+            handles.Add((await _clients.ConnectAsync(n.Url, ["room"])).Handle);
+        }
+        var log = new ClientLog(_clients, handles);
+        using var stop = new CancellationTokenSource();
+        var acked = new int[Emitters];
+        var emitters = StartEmitters(acked, e => p, stop.Token);
+        await log.WaitAsync(c => c.Messages.Count > 0, "every client receives a broadcast on Node");
+
+        using var metrics = new MetricRecorder(p.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
+        var sessions = await SessionCountAsync();
         foreach (var h in handles)
         {
-            await _clients.CallAsync("sio.reconnectTo", new { h, url = b.Url });
+            await _clients.CallAsync("sio.closeEngine", new { h }); // "transport close": Node persists the session
         }
-        await log.WaitAsync(c => c.Recovered is not null, "every client connects to B");
+        await log.WaitAsync(c => c.Disconnects == 1, "every client drops");
+        await TestTimeouts.Eventually(async () => await SessionCountAsync() >= sessions + ClientCount, because: "Node writes the sessions");
+        await RecoverAndCheckAsync(log, p, metrics, acked, stop, emitters);
+    }
+
+    private async Task<int> SessionCountAsync() =>
+        (await redis.CliAsync("KEYS", "sio:session:*")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>
+    /// Emitters <c>e</c> = 0, 1, … broadcast <c>m [e, n]</c> with n = 1, 2, … from <paramref name="node"/>(e) until
+    /// <paramref name="until"/>(e); <paramref name="acked"/>[e] is the last one whose emit completed.
+    /// </summary>
+    private static Task[] StartEmitters(int[] acked, Func<int, ParleyNode> node, CancellationToken until) =>
+        StartEmitters(acked, e => (node(e), until));
+
+    private static Task[] StartEmitters(int[] acked, Func<int, (ParleyNode Node, CancellationToken Until)> of) =>
+        [.. Enumerable.Range(0, acked.Length).Select(e => Task.Run(async () =>
+        {
+            var (node, until) = of(e);
+            // Paced (1 ms), not flat out: the point is a steady flow across the restores, not a flood of the driver.
+            for (var n = 1; !until.IsCancellationRequested; n++)
+            {
+                await node.Io.To("room").EmitAsync("m", e, n).WithTimeout();
+                Volatile.Write(ref acked[e], n);
+                await Task.Delay(1, CancellationToken.None);
+            }
+        }))];
+
+    /// <summary>
+    /// Sends the dropped clients to <paramref name="target"/>, where they must recover; lets the emitters go on a while,
+    /// stops them, and checks that every client has every acknowledged broadcast once, with offsets that only grow.
+    /// </summary>
+    private async Task RecoverAndCheckAsync(ClientLog log, ParleyNode target, MetricRecorder metrics, int[] acked, CancellationTokenSource stop, Task[] emitters)
+    {
+        var total = acked.Length;
+        foreach (var client in log.Clients)
+        {
+            await _clients.CallAsync("sio.reconnectTo", new { h = client.Handle, url = target.Url });
+        }
+        await log.WaitAsync(c => c.Recovered is not null, "every client connects again");
         Assert.All(log.Clients, c => Assert.True(c.Recovered, "recovered"));
         Assert.Equal(ClientCount, metrics.Sum("parley.socketio.recovery.attempts", ("parley.recovery.result", "recovered")));
 
-        // A while longer on B, then the flow stops and each client must have everything that was acknowledged.
+        // A while longer, then the flow stops and each client must have everything that was acknowledged.
         var after = acked.Sum() + 300;
         await TestTimeouts.Eventually(() => acked.Sum() >= after, because: "the emitters go on after the restores");
         await stop.CancelAsync();

@@ -162,6 +162,25 @@ public sealed class StreamsRecoveryTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts"));
     }
 
+    /// <summary>
+    /// With recovery on, a node delivers its own broadcasts (and direct emits, which go through the stream) when the
+    /// stream hands them back; an emit still completes only once it is on its way to the client, so what the server
+    /// sends next, a disconnect here, comes after it.
+    /// </summary>
+    [Fact]
+    public async Task An_emit_that_completed_reaches_the_client_before_what_the_server_sends_next()
+    {
+        await using var a = await StartParleyAsync();
+        var client = await _clients.ConnectAsync(a.Url, ["room"]);
+        var socket = a.Io.Sockets.Sockets[client.Id];
+        await socket.EmitAsync("bye", 1).WithTimeout();
+        await a.Io.To("room").EmitAsync("bye", 2).WithTimeout();
+        socket.Disconnect();
+        Assert.Equal(1, (await ExpectNextAsync(client.Handle, "bye"))[0]!.GetValue<int>());
+        Assert.Equal(2, (await ExpectNextAsync(client.Handle, "bye"))[0]!.GetValue<int>());
+        Assert.Equal("io server disconnect", (await _clients.NextEventAsync(client.Handle, "disconnect"))!["reason"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Stream_entries_have_upstreams_fields()
     {

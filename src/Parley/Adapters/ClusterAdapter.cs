@@ -31,6 +31,9 @@ public abstract class ClusterAdapter : ParleyAdapter
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _broadcastOrder = new();
     private readonly Lock _restoreLock = new();
+    private readonly Lock _readBackLock = new();
+    private string? _readUpTo;
+    private List<(string Offset, TaskCompletionSource Done)>? _readBackWaiters;
     private RestoreCapture[] _captures = [];
     private Task _lastDelivery = Task.CompletedTask;
     private long _publishFailures;
@@ -125,7 +128,12 @@ public abstract class ClusterAdapter : ParleyAdapter
             {
                 if (ReadsBack(offset))
                 {
-                    return; // delivered when the log hands it back (OnMessage), between the other nodes' packets around it
+                    // Delivered when the log hands it back (OnMessage), between the other nodes' packets around it.
+                    // The next broadcast need not wait for that; the caller does, so that what it sends after this
+                    // (a direct ack, a disconnect) still follows it, as when the delivery came right after the publish.
+                    delivered.TrySetResult();
+                    await WaitReadBackAsync(offset).ConfigureAwait(false);
+                    return;
                 }
                 packet.Offset = offset;
             }
@@ -150,6 +158,65 @@ public abstract class ClusterAdapter : ParleyAdapter
     /// returns and again if the message comes back (in either order): both answers must agree.
     /// </summary>
     protected virtual bool ReadsBack(string offset) => false;
+
+    /// <summary>
+    /// Completes once the transport has handed back every message up to <paramref name="offset"/> (this node's own
+    /// broadcast there is delivered), or after <see cref="ClusterAdapterOptions.RequestsTimeout"/> if its reader is
+    /// stuck (the packet is delivered when the reader resumes).
+    /// </summary>
+    private async Task WaitReadBackAsync(string offset)
+    {
+        TaskCompletionSource done;
+        lock (_readBackLock)
+        {
+            if (_readUpTo is not null && CompareOffsets(offset, _readUpTo) <= 0)
+            {
+                return;
+            }
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_readBackWaiters ??= []).Add((offset, done));
+        }
+        try
+        {
+            await done.Task.WaitAsync(Options.RequestsTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            lock (_readBackLock)
+            {
+                _readBackWaiters?.Remove((offset, done));
+            }
+        }
+    }
+
+    /// <summary>The transport handed back the message at <paramref name="offset"/>: releases the broadcasts waiting for it.</summary>
+    private void OnReadBack(string offset)
+    {
+        List<TaskCompletionSource>? released = null;
+        lock (_readBackLock)
+        {
+            _readUpTo = offset;
+            if (_readBackWaiters is not { Count: > 0 } waiters)
+            {
+                return;
+            }
+            for (var i = waiters.Count - 1; i >= 0; i--)
+            {
+                if (CompareOffsets(waiters[i].Offset, offset) <= 0)
+                {
+                    (released ??= []).Add(waiters[i].Done);
+                    waiters.RemoveAt(i);
+                }
+            }
+        }
+        if (released is not null)
+        {
+            foreach (var done in released)
+            {
+                done.TrySetResult();
+            }
+        }
+    }
 
     /// <summary>Whether a broadcast gets an offset: connection state recovery is on and it is not volatile.</summary>
     private bool KeepsOffset(BroadcastOptions options) => Namespace.Server.Options.ConnectionStateRecovery is not null && !options.Flags.Volatile;
@@ -632,6 +699,7 @@ public abstract class ClusterAdapter : ParleyAdapter
             if (message.Type == ClusterMessageType.Broadcast && !string.IsNullOrEmpty(offset))
             {
                 OnOwnBroadcast(message, offset); // see ReadsBack
+                OnReadBack(offset);
             }
             return;
         }
@@ -642,6 +710,10 @@ public abstract class ClusterAdapter : ParleyAdapter
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException)
         {
             ClusterLog.MalformedMessage(Namespace.Server.Logger, Namespace.Name, message.Uid, message.Type, e);
+        }
+        if (!string.IsNullOrEmpty(offset))
+        {
+            OnReadBack(offset);
         }
     }
 
