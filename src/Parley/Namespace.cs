@@ -210,10 +210,10 @@ public class Namespace
     internal async Task<ParleySocket?> AuthorizeAsync(SocketClient client, JsonElement? auth)
     {
         var handshake = new SocketHandshake(client.Connection.Handshake, auth);
-        var (restored, offset) = await RestoreSessionAsync(client, auth);
+        var (restored, offset, capture) = await RestoreSessionAsync(client, auth);
         var socket = restored is null
             ? new ParleySocket(this, client, client.NewSocketId(Name), handshake)
-            : new ParleySocket(this, client, handshake, restored, offset!);
+            : new ParleySocket(this, client, handshake, restored, offset!) { Capture = capture };
         if (restored is not null && Server.Options.ConnectionStateRecovery!.SkipMiddlewares)
         {
             return socket; // namespace.ts _add: a recovered socket skips the middlewares (skipMiddlewares)
@@ -224,11 +224,13 @@ public class Namespace
             var passed = await RunMiddlewaresAsync(socket, middlewares, 0);
             if (!passed)
             {
+                EndRestore(socket);
                 return null; // a middleware did not call next: the client waits, as with socket.io, until connectTimeout
             }
         }
         catch (Exception ex)
         {
+            EndRestore(socket);
             SocketLog.MiddlewareRefused(Server.Logger, client.Connection.Id, Name, ex.Message);
             client.SendConnectError(Name, ex.Message, RefusalData(ex, client.Connection.Id));
             Server.Metrics.ConnectRefused("middleware");
@@ -237,28 +239,48 @@ public class Namespace
         return socket;
     }
 
+    private void EndRestore(ParleySocket socket)
+    {
+        if (socket.Capture is { } capture)
+        {
+            Adapter.EndRestore(capture);
+        }
+    }
+
     /// <summary>
     /// namespace.ts _createSocket: with recovery on and a CONNECT whose auth carries the client's private session
     /// id and last offset (socket.io-client adds them by itself), the adapter's session, or null for a fresh socket.
+    /// The adapter's capture (if it keeps one) starts before the session is read, so that what this node delivers
+    /// from then on reaches the socket even if the read did not see it (<see cref="ParleyAdapter"/> <c>AttachRecovered</c>).
     /// </summary>
-    private async Task<(RestoredSession? Session, string? Offset)> RestoreSessionAsync(SocketClient client, JsonElement? auth)
+    private async Task<(RestoredSession? Session, string? Offset, RestoreCapture? Capture)> RestoreSessionAsync(SocketClient client, JsonElement? auth)
     {
         if (Server.Options.ConnectionStateRecovery is null || auth is not { ValueKind: JsonValueKind.Object } data ||
             !data.TryGetProperty("pid"u8, out var pid) || pid.ValueKind != JsonValueKind.String ||
             !data.TryGetProperty("offset"u8, out var offset) || offset.ValueKind != JsonValueKind.String)
         {
-            return (null, null);
+            return (null, null, null);
         }
         var offsetText = offset.GetString()!;
+        var capture = Adapter.BeginRestore();
+        RestoredSession? restored = null;
         try
         {
-            return (await Adapter.RestoreSessionAsync(pid.GetString()!, offsetText), offsetText);
+            restored = await Adapter.RestoreSessionAsync(pid.GetString()!, offsetText);
+            return (restored, offsetText, capture);
         }
         catch (Exception ex)
         {
             SocketLog.RestoreSessionFailed(Server.Logger, client.Connection.Id, Name, ex);
             Server.Metrics.RecoveryAttempt("error");
-            return (null, null);
+            return (null, null, null);
+        }
+        finally
+        {
+            if (restored is null && capture is not null)
+            {
+                Adapter.EndRestore(capture);
+            }
         }
     }
 

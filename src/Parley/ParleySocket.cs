@@ -228,6 +228,27 @@ public sealed partial class ParleySocket
     /// <summary>Forgets the restored session once it is applied (its missed packets are no longer needed).</summary>
     internal void ClearRestored() => Restored = null;
 
+    /// <summary>
+    /// What a cluster adapter buffers for this socket while its session is restored (<see cref="ParleyAdapter"/>
+    /// <c>BeginRestore</c>), until it is attached; null otherwise.
+    /// </summary>
+    internal RestoreCapture? Capture { get; set; }
+
+    /// <summary>
+    /// For a socket a cluster adapter recovered: the offset up to which its replay covered the log (the last missed
+    /// packet's, or the client's own). A live packet at or before it is one the replay already sent. Null otherwise.
+    /// </summary>
+    internal string? ReplayedUpTo { get; set; }
+
+    /// <summary>Queues replayed packets, in order.</summary>
+    internal void SendReplayed(IReadOnlyList<BroadcastPacket> packets)
+    {
+        foreach (var packet in packets)
+        {
+            _client.Send(packet.GetFrames(compress: true));
+        }
+    }
+
     /// <summary>Ends the socket: disconnecting handlers, leave rooms, fail pending acks, disconnected handlers.</summary>
     internal void OnClose(string reason)
     {

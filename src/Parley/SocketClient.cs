@@ -191,6 +191,7 @@ internal sealed class SocketClient
     /// </summary>
     private async Task ConnectAsync(string name, JsonElement? auth)
     {
+        ParleySocket? socket = null;
         try
         {
             var nsp = await _server.ResolveNamespaceAsync(name, auth);
@@ -201,7 +202,7 @@ internal sealed class SocketClient
                 _server.Metrics.ConnectRefused("invalid_namespace");
                 return;
             }
-            var socket = await nsp.AuthorizeAsync(this, auth);
+            socket = await nsp.AuthorizeAsync(this, auth);
             if (socket is not null)
             {
                 Connect(nsp, socket);
@@ -215,6 +216,10 @@ internal sealed class SocketClient
         }
         finally
         {
+            if (socket?.Capture is { } capture)
+            {
+                socket.Namespace.Adapter.EndRestore(capture); // not attached: the connection closed meanwhile, or it failed
+            }
             _connecting.TryRemove(name, out _);
         }
     }
@@ -234,16 +239,18 @@ internal sealed class SocketClient
             {
                 return;
             }
-            if (socket.Restored is { } restored && nsp.Adapter.Recovery is { } log)
+            if (socket.Restored is { } restored)
             {
-                // No broadcast of this node between the missed packets and the live ones: see RecoveryLog.
-                lock (log.Lock)
+                if (!nsp.Adapter.AttachRecovered(socket, restored, () => Add(nsp, socket), out var incomplete))
                 {
-                    if (!Add(nsp, socket))
-                    {
-                        return;
-                    }
-                    SendMissed(nsp, socket, restored, log);
+                    return;
+                }
+                socket.ClearRestored();
+                if (incomplete)
+                {
+                    // The session is kept again on close, and the client recovers from the last packet it got.
+                    Close(DisconnectReasons.ForcedServerClose);
+                    return;
                 }
             }
             else if (!Add(nsp, socket))
@@ -269,29 +276,6 @@ internal sealed class SocketClient
         }
         Send(Connection.Protocol == 3 ? LegacySocketProtocol.ConnectFrame(nsp.Name) : nsp.ConnectFrame(socket.Id, socket.Pid));
         return true;
-    }
-
-    /// <summary>
-    /// Queues the packets a recovered socket missed, once and in order, right after its CONNECT ack and before its
-    /// connection handlers run: those the adapter found, then those this node kept since (broadcast between the
-    /// restore and now, when the socket was not in its rooms yet). socket.io sends them from the Socket constructor,
-    /// before the ack; its client buffers events until it is connected, so the order it sees is the same.
-    /// </summary>
-    private void SendMissed(Namespace nsp, ParleySocket socket, Adapters.RestoredSession restored, Adapters.RecoveryLog log)
-    {
-        var missed = restored.MissedPackets;
-        var last = missed.Count > 0 ? missed[^1].Offset : socket.RestoredOffset;
-        var since = last is null ? [] : log.MissedAfter(last, [.. socket.Rooms]);
-        foreach (var packet in missed)
-        {
-            Send(packet.GetFrames(compress: true));
-        }
-        foreach (var packet in since)
-        {
-            Send(packet.GetFrames(compress: true));
-        }
-        socket.ClearRestored();
-        SocketLog.SessionRecovered(_server.Logger, socket.Id, nsp.Name, missed.Count + since.Count);
     }
 
     internal void SendConnectError(string nsp, string message, JsonElement? data)

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Diagnostics;
 using Parley.Testing;
 
 namespace Parley.Redis.Tests;
@@ -92,6 +94,7 @@ public sealed class StreamsRecoveryTests(RedisServer redis) : IClassFixture<Redi
         onA.Join("joined-on-a");
         onA.Data["kept"] = "from a";
         await ReceiveFirstPacketAsync(b, client.Handle);
+        using var metrics = new MetricRecorder(b.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
 
         await a.DisposeAsync(); // "server shutting down": a recoverable reason; the session is written before A stops
         await _clients.NextEventAsync(client.Handle, "disconnect");
@@ -108,6 +111,9 @@ public sealed class StreamsRecoveryTests(RedisServer redis) : IClassFixture<Redi
         Assert.True(onB.Recovered);
         Assert.Contains("joined-on-a", onB.Rooms);
         Assert.Equal("from a", ((JsonElement)onB.Data["kept"]!).GetString());
+        // Counted by the node that restored it, as the in-memory adapter counts its own.
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts", ("parley.recovery.result", "recovered")));
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts"));
 
         // Then what comes next, once: the replay is over.
         await b.Io.To("joined-on-a").EmitAsync("after").WithTimeout();
@@ -128,10 +134,51 @@ public sealed class StreamsRecoveryTests(RedisServer redis) : IClassFixture<Redi
         var ttl = long.Parse((await redis.CliAsync("PTTL", key)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(ttl, 1, (long)new ConnectionStateRecoveryOptions().MaxDisconnectionDuration.TotalMilliseconds);
         await redis.CliAsync("DEL", key);
+        using var metrics = new MetricRecorder(a.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
 
         var connect = await ReconnectToAsync(client.Handle, a.Url);
         Assert.False(connect["recovered"]!.GetValue<bool>());
         Assert.NotEqual(client.Id, connect["id"]!.GetValue<string>());
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts", ("parley.recovery.result", "unknown_session")));
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts"));
+    }
+
+    [Fact]
+    public async Task An_offset_trimmed_from_the_stream_gives_a_fresh_socket_and_is_counted()
+    {
+        await using var a = await StartParleyAsync();
+        var client = await _clients.ConnectAsync(a.Url, ["room"]);
+        await ReceiveFirstPacketAsync(a, client.Handle);
+        var key = "sio:session:" + a.Io.Sockets.Sockets[client.Id].Pid;
+        await _clients.CallAsync("sio.closeEngine", new { h = client.Handle });
+        await _clients.NextEventAsync(client.Handle, "disconnect");
+        await TestTimeouts.Eventually(async () => (await redis.CliAsync("EXISTS", key)).Trim() == "1", because: "the session is written");
+        await redis.CliAsync("XTRIM", "socket.io", "MAXLEN", "0"); // as MAXLEN does to old entries under load
+        using var metrics = new MetricRecorder(a.Host.Services.GetRequiredService<ParleyMetrics>().Meter);
+
+        var connect = await ReconnectToAsync(client.Handle, a.Url);
+        Assert.False(connect["recovered"]!.GetValue<bool>());
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts", ("parley.recovery.result", "unknown_offset")));
+        Assert.Equal(1, metrics.Sum("parley.socketio.recovery.attempts"));
+    }
+
+    /// <summary>
+    /// With recovery on, a node delivers its own broadcasts (and direct emits, which go through the stream) when the
+    /// stream hands them back; an emit still completes only once it is on its way to the client, so what the server
+    /// sends next, a disconnect here, comes after it.
+    /// </summary>
+    [Fact]
+    public async Task An_emit_that_completed_reaches_the_client_before_what_the_server_sends_next()
+    {
+        await using var a = await StartParleyAsync();
+        var client = await _clients.ConnectAsync(a.Url, ["room"]);
+        var socket = a.Io.Sockets.Sockets[client.Id];
+        await socket.EmitAsync("bye", 1).WithTimeout();
+        await a.Io.To("room").EmitAsync("bye", 2).WithTimeout();
+        socket.Disconnect();
+        Assert.Equal(1, (await ExpectNextAsync(client.Handle, "bye"))[0]!.GetValue<int>());
+        Assert.Equal(2, (await ExpectNextAsync(client.Handle, "bye"))[0]!.GetValue<int>());
+        Assert.Equal("io server disconnect", (await _clients.NextEventAsync(client.Handle, "disconnect"))!["reason"]!.GetValue<string>());
     }
 
     [Fact]

@@ -40,6 +40,7 @@ internal sealed class RedisStreamReader : IAsyncDisposable
     private Task? _loop;
     private ConnectionMultiplexer? _multiplexer;
     private volatile string? _lastId;
+    private volatile string? _startId;
 
     public RedisStreamReader(ConfigurationOptions configuration, RedisStreamsAdapterOptions options, ILoggerFactory loggerFactory)
     {
@@ -57,6 +58,12 @@ internal sealed class RedisStreamReader : IAsyncDisposable
 
     /// <summary>The id of the last entry read (null before the first position is known).</summary>
     public string? LastId => _lastId;
+
+    /// <summary>
+    /// The id after which the loop started reading (the stream's last entry then, "0-0" for an empty stream), null
+    /// until it is known: every entry after it is read.
+    /// </summary>
+    public string? StartId => _startId;
 
     /// <summary>Whether the loop has its starting position (Redis was reachable once).</summary>
     public bool IsPositioned => _positioned.Task.IsCompleted;
@@ -91,6 +98,7 @@ internal sealed class RedisStreamReader : IAsyncDisposable
                 {
                     var last = await database.ExecuteAsync("XREVRANGE", _stream, "+", "-", "COUNT", "1").ConfigureAwait(false);
                     _lastId = last.Length > 0 ? (string?)last[0][0] ?? "0-0" : "0-0";
+                    _startId = _lastId;
                     StreamsLog.Reading(_logger, _options.StreamName, _lastId);
                     _positioned.TrySetResult();
                 }

@@ -35,6 +35,9 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
     // Sessions being written: a server that shuts down persists its sockets' sessions, then disposes its adapters,
     // which wait for those writes (briefly) so a client can recover on another node.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _persisting = new();
+    private readonly Lock _readBackLock = new();
+    // Own entries published before the reader knew where it starts, delivered at once (ReadsBack): a few, at start-up.
+    private HashSet<string>? _deliveredBeforeStart;
     private RedisInbox? _inbox;
     private int _initialized;
     private int _disposed;
@@ -140,6 +143,25 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         }
     }
 
+    /// <summary>
+    /// The reader reads this node's entries too, in stream order, after the stream's last entry when it started: an
+    /// entry after that comes back. Until the reader knows that position (start-up), a published entry may land on
+    /// either side of it; it is delivered at once, and remembered so that it is not delivered again if it comes back
+    /// (the reader reads nothing before it knows its position, so it comes back after this answer).
+    /// </summary>
+    protected override bool ReadsBack(string offset)
+    {
+        lock (_readBackLock)
+        {
+            if (_reader.StartId is not { } start)
+            {
+                (_deliveredBeforeStart ??= new HashSet<string>(StringComparer.Ordinal)).Add(offset);
+                return false;
+            }
+            return CompareOffsets(offset, start) > 0 && !(_deliveredBeforeStart?.Remove(offset) ?? false);
+        }
+    }
+
     // ---- connection state recovery (upstream persistSession / restoreSession) ----
 
     // upstream RESTORE_SESSION_MAX_XRANGE_CALLS; each call here reads at most RestoreBatch entries.
@@ -183,6 +205,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         ArgumentNullException.ThrowIfNull(offset);
         if (!StreamsWire.IsStreamId(offset))
         {
+            ReportRecoveryAttempt("unknown_offset");
             return null;
         }
         var multiplexer = _connections.Multiplexer ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "not connected yet");
@@ -190,9 +213,15 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
         var rawSession = database.StringGetDeleteAsync(_options.SessionKeyPrefix + privateSessionId);
         var offsetEntry = database.StreamRangeAsync(_stream, offset, offset, count: 1);
         await Task.WhenAll(rawSession, offsetEntry).ConfigureAwait(false);
-        if (rawSession.Result.IsNullOrEmpty || offsetEntry.Result.Length == 0 ||
-            StreamsWire.DecodeSession(Convert.FromBase64String(rawSession.Result.ToString())) is not { } session)
+        // Redis expires a session by itself (PX): one that is gone is unknown, whether it expired or was taken.
+        if (rawSession.Result.IsNullOrEmpty || StreamsWire.DecodeSession(Convert.FromBase64String(rawSession.Result.ToString())) is not { } session)
         {
+            ReportRecoveryAttempt("unknown_session");
+            return null;
+        }
+        if (offsetEntry.Result.Length == 0)
+        {
+            ReportRecoveryAttempt("unknown_offset"); // trimmed away by MAXLEN
             return null;
         }
         var rooms = new HashSet<string>(session.Rooms, StringComparer.Ordinal);
@@ -215,6 +244,7 @@ internal sealed class RedisStreamsAdapter : ClusterAdapter
                 break;
             }
         }
+        ReportRecoveryAttempt("recovered");
         return new RestoredSession { Session = session, MissedPackets = missed };
     }
 

@@ -18,9 +18,10 @@ namespace Parley.Adapters;
 /// </list>
 /// Room membership stays on each node (the <see cref="ParleyAdapter"/> base); only requests cross the transport.
 /// A node's own messages and those of other namespaces are ignored by <see cref="OnMessage"/>, so a transport may
-/// deliver everything it sees.
+/// deliver everything it sees (a transport that reads its own broadcasts back says so with <see cref="ReadsBack"/>).
+/// Connection state recovery across nodes lives in <c>ClusterAdapter.Recovery.cs</c>.
 /// </summary>
-public abstract class ClusterAdapter : ParleyAdapter
+public abstract partial class ClusterAdapter : ParleyAdapter
 {
     private const int MaxQueuedServerEvents = 65_536;
 
@@ -112,13 +113,13 @@ public abstract class ClusterAdapter : ParleyAdapter
         ArgumentNullException.ThrowIfNull(options);
         if (options.Flags.Local)
         {
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
             return;
         }
         var message = CreateBroadcast(packet, options, requestId: null);
         if (!KeepsOffset(options))
         {
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
             Publish(message);
             return;
         }
@@ -139,9 +140,18 @@ public abstract class ClusterAdapter : ParleyAdapter
             await previous.ConfigureAwait(false);
             if (!string.IsNullOrEmpty(offset))
             {
+                if (ReadsBack(offset))
+                {
+                    // Delivered when the log hands it back (OnMessage), between the other nodes' packets around it.
+                    // The next broadcast need not wait for that; the caller does, so that what it sends after this
+                    // (a direct ack, a disconnect) still follows it, as when the delivery came right after the publish.
+                    delivered.TrySetResult();
+                    await WaitReadBackAsync(offset).ConfigureAwait(false);
+                    return;
+                }
                 packet.Offset = offset;
             }
-            BroadcastLocal(packet, options);
+            Deliver(packet, options);
         }
         finally
         {
@@ -167,6 +177,13 @@ public abstract class ClusterAdapter : ParleyAdapter
     public override Task PersistSessionAsync(PersistedSession session) => Task.CompletedTask;
 
     /// <inheritdoc cref="PersistSessionAsync"/>
+    /// <remarks>
+    /// A transport that overrides it reads its log without any lock shared with this node's deliveries: this class
+    /// captures what it delivers from just before the call until the socket has joined its rooms, and sends each
+    /// packet after the client's offset once, in order (see <c>docs/recovery.md</c>). The transport only has to
+    /// return the missed packets in log order, each with its <see cref="BroadcastPacket.Offset"/>, and to report the
+    /// outcome with <see cref="ParleyAdapter.ReportRecoveryAttempt"/>.
+    /// </remarks>
     public override Task<RestoredSession?> RestoreSessionAsync(string privateSessionId, string offset) => Task.FromResult<RestoredSession?>(null);
 
     /// <summary>
@@ -484,8 +501,17 @@ public abstract class ClusterAdapter : ParleyAdapter
     protected void OnMessage(ClusterMessage message, string? offset = null)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Uid == Uid || message.Namespace != Namespace.Name)
+        if (message.Namespace != Namespace.Name)
         {
+            return;
+        }
+        if (message.Uid == Uid)
+        {
+            if (message.Type == ClusterMessageType.Broadcast && !string.IsNullOrEmpty(offset))
+            {
+                OnOwnBroadcast(message, offset); // see ReadsBack
+                OnReadBack(offset);
+            }
             return;
         }
         try
@@ -495,6 +521,10 @@ public abstract class ClusterAdapter : ParleyAdapter
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException)
         {
             ClusterLog.MalformedMessage(Namespace.Server.Logger, Namespace.Name, message.Uid, message.Type, e);
+        }
+        if (!string.IsNullOrEmpty(offset))
+        {
+            OnReadBack(offset);
         }
     }
 
@@ -512,13 +542,10 @@ public abstract class ClusterAdapter : ParleyAdapter
         {
             case ClusterMessageType.Broadcast:
             {
-                if (!ClusterJson.TryGet(data, "packet", out var packet) || !ClusterJson.TryGet(packet, "data", out var packetData) || packetData.ValueKind != JsonValueKind.Array)
+                if (!TryReadBroadcast(message, out var broadcast, out var options, out var requestId))
                 {
                     return;
                 }
-                var options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
-                var broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(packetData).ToArray(), message.Attachments));
-                var requestId = ClusterJson.GetString(data, "requestId");
                 if (requestId is null)
                 {
                     OnRemoteBroadcast(broadcast, options, offset);
@@ -587,6 +614,23 @@ public abstract class ClusterAdapter : ParleyAdapter
         }
     }
 
+    private bool TryReadBroadcast(ClusterMessage message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BroadcastPacket? broadcast,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BroadcastOptions? options, out string? requestId)
+    {
+        var data = message.Data;
+        broadcast = null;
+        options = null;
+        requestId = null;
+        if (!ClusterJson.TryGet(data, "packet", out var packet) || !ClusterJson.TryGet(packet, "data", out var packetData) || packetData.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+        options = ClusterJson.TryGet(data, "opts", out var opts) ? ClusterJson.ReadOptions(opts) : new BroadcastOptions();
+        broadcast = new BroadcastPacket(Namespace.Name, new SocketPayload(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(packetData).ToArray(), message.Attachments));
+        requestId = ClusterJson.GetString(data, "requestId");
+        return true;
+    }
+
     /// <summary>
     /// Delivers another node's broadcast to this node's sockets. <paramref name="offset"/> is the message's offset in
     /// the transport's log (connection state recovery appends it to the packet).
@@ -597,7 +641,7 @@ public abstract class ClusterAdapter : ParleyAdapter
         {
             packet.Offset = offset;
         }
-        BroadcastLocal(packet, options);
+        Deliver(packet, options);
     }
 
     private static BroadcastOptions ReadOptions(JsonElement data) =>

@@ -13,4 +13,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(2202, LogLevel.Error, "Cluster adapter for {Namespace} dropped server-side events ({Dropped} so far): its handlers are too far behind")]
     public static partial void ServerEventsDropped(ILogger logger, string @namespace, long dropped);
+
+    [LoggerMessage(2203, LogLevel.Warning, "Cluster adapter for {Namespace}: more than {Limit} broadcasts arrived while socket {SocketId} was being restored; closing it so that it recovers again from its last packet")]
+    public static partial void RestoreCaptureOverflowed(ILogger logger, string @namespace, string socketId, int limit);
 }

@@ -326,7 +326,12 @@ public abstract class ParleyAdapter : IAsyncDisposable
             var isVolatile = options.Flags.Volatile;
             for (var i = 0; i < count; i++)
             {
-                sockets[i].SendFrames(frames, isVolatile);
+                var socket = sockets[i];
+                if (socket.ReplayedUpTo is not null && packet.Offset is not null && WasReplayed(socket, packet))
+                {
+                    continue;
+                }
+                socket.SendFrames(frames, isVolatile);
             }
             Namespace.Server.Metrics.Broadcast(count);
             return count;
@@ -436,9 +441,69 @@ public abstract class ParleyAdapter : IAsyncDisposable
             return Task.FromResult<RestoredSession?>(null);
         }
         var restored = log.Restore(privateSessionId, offset, out var result);
-        Namespace.Server.Metrics.RecoveryAttempt(result);
+        ReportRecoveryAttempt(result);
         return Task.FromResult(restored);
     }
+
+    /// <summary>
+    /// Counts a reconnection that asked for recovery by its outcome (metric <c>parley.socketio.recovery.attempts</c>):
+    /// <c>recovered</c>, <c>unknown_session</c> (none, expired or taken), <c>expired</c>, <c>unknown_offset</c> (not
+    /// an offset of the log, or no longer in it). An adapter that overrides <see cref="RestoreSessionAsync"/> calls it
+    /// once per call; <c>error</c> (the call threw) is counted by the caller.
+    /// </summary>
+    protected void ReportRecoveryAttempt(string result) => Namespace.Server.Metrics.RecoveryAttempt(result);
+
+    /// <summary>
+    /// Starts buffering what this node delivers while a session is restored, for an adapter whose
+    /// <see cref="RestoreSessionAsync"/> reads its log without a lock shared with the deliveries (a cluster adapter);
+    /// null when it needs none. Called before <see cref="RestoreSessionAsync"/>; ended by
+    /// <see cref="AttachRecovered"/> or <see cref="EndRestore"/>.
+    /// </summary>
+    internal virtual RestoreCapture? BeginRestore() => null;
+
+    /// <summary>Ends a capture whose socket will not be attached (no session, refused, connection gone).</summary>
+    internal virtual void EndRestore(RestoreCapture capture)
+    {
+    }
+
+    /// <summary>
+    /// Adds a recovered socket (<paramref name="add"/> joins its rooms and queues its CONNECT ack) and queues the
+    /// packets it missed, so that every packet after its offset reaches it once, in order, before the live ones. The
+    /// in-memory log does both under its lock, which its broadcasts hold too (see <see cref="RecoveryLog"/>).
+    /// Returns false when the socket was not added (the connection closed); <paramref name="incomplete"/> is true
+    /// when the socket was added but cannot have everything it missed (the caller then closes the connection with a
+    /// recoverable reason, and the client recovers again from its last offset).
+    /// </summary>
+    internal virtual bool AttachRecovered(ParleySocket socket, RestoredSession restored, Func<bool> add, out bool incomplete)
+    {
+        incomplete = false;
+        if (Recovery is not { } log)
+        {
+            return add();
+        }
+        lock (log.Lock)
+        {
+            if (!add())
+            {
+                return false;
+            }
+            var missed = restored.MissedPackets;
+            var last = missed.Count > 0 ? missed[^1].Offset : socket.RestoredOffset;
+            // Broadcast between the restore and now, when the socket was not in its rooms yet.
+            var since = last is null ? [] : log.MissedAfter(last, [.. socket.Rooms]);
+            socket.SendReplayed(missed);
+            socket.SendReplayed(since);
+            SocketLog.SessionRecovered(Namespace.Server.Logger, socket.Id, Namespace.Name, missed.Count + since.Count);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="socket"/> already got <paramref name="packet"/> from its replay: a cluster adapter
+    /// delivers its log's packets to a recovered socket from the replay and live, and one that reaches it both ways
+    /// is sent once.
+    /// </summary>
+    private protected virtual bool WasReplayed(ParleySocket socket, BroadcastPacket packet) => false;
 
     /// <summary>
     /// Broadcasts expecting acks; <paramref name="onClientCount"/> is called once per node with the number of

@@ -191,7 +191,7 @@ internal sealed class RecoveryLog : IDisposable
     }
 
     /// <summary>socket.io-adapter shouldIncludePacket: one of the rooms is targeted (or all are) and none is excepted.</summary>
-    private static bool Reaches(BroadcastOptions options, IReadOnlyCollection<string> rooms)
+    internal static bool Reaches(BroadcastOptions options, IReadOnlyCollection<string> rooms)
     {
         var included = options.Rooms.Count == 0;
         foreach (var room in rooms)
