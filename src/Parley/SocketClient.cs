@@ -20,6 +20,10 @@ internal sealed class SocketClient
     private readonly ConcurrentDictionary<string, ParleySocket> _sockets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _connecting = new(StringComparer.Ordinal);
     private readonly ITimer _connectTimer;
+    // Held while a message is handled and while a namespace connection registers its socket and runs its handlers,
+    // so that the client's next packets cannot overtake them (see Connect). The engine delivers one message at a
+    // time already; this lock is for the connections that finish on another thread.
+    private readonly Lock _receiveLock = new();
 
     public SocketClient(ParleyServer server, EngineConnection connection)
     {
@@ -91,6 +95,14 @@ internal sealed class SocketClient
     }
 
     private void OnMessage(EngineMessage message)
+    {
+        lock (_receiveLock)
+        {
+            OnMessageLocked(message);
+        }
+    }
+
+    private void OnMessageLocked(EngineMessage message)
     {
         if (_parser == SocketParserState.Undecided)
         {
@@ -222,15 +234,15 @@ internal sealed class SocketClient
     /// <summary>
     /// Registers the socket, sends the CONNECT ack and runs the connection handlers (up to their first await), in
     /// socket.io's order (namespace.ts _doConnect, socket.ts _onconnect): emits of the handlers follow the ack.
-    /// It all happens under the connection's receive lock, so the client's first packets after the ack (read on
+    /// It all happens under this client's receive lock, so the client's first packets after the ack (read on
     /// another thread when a middleware or matcher went async) wait until the handlers have registered theirs; in
     /// Node a single thread gives the same guarantee.
     /// </summary>
     private void Connect(Namespace nsp, ParleySocket socket)
     {
-        lock (Connection.ReceiveLock)
+        lock (_receiveLock)
         {
-            if (Connection.State != EngineConnectionState.Open)
+            if (Connection.IsClosed)
             {
                 return;
             }
@@ -260,7 +272,7 @@ internal sealed class SocketClient
         nsp.Add(socket);
         _sockets[nsp.Name] = socket;
         _connectTimer.Dispose();
-        if (Connection.State != EngineConnectionState.Open)
+        if (Connection.IsClosed)
         {
             // The connection closed while the socket was being added, perhaps after OnClose had looked at
             // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.

@@ -25,6 +25,7 @@ public sealed partial class EngineServer
         Logger = logger;
         OnConnection = onConnection;
         _time = time ?? TimeProvider.System;
+        Heartbeat = new EngineHeartbeat(_time);
     }
 
     /// <summary>The options in force.</summary>
@@ -36,6 +37,9 @@ public sealed partial class EngineServer
     internal ParleyMetrics Metrics { get; init; } = ParleyMetrics.Shared;
 
     internal TimeProvider Time => _time;
+
+    /// <summary>The one timer of every connection's heartbeat and other deadlines.</summary>
+    internal EngineHeartbeat Heartbeat { get; }
 
     private Action<EngineConnection> OnConnection { get; }
 
@@ -170,7 +174,7 @@ public sealed partial class EngineServer
                 return;
             }
             using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
-            await connection.RunUpgradeAsync(ws, _time);
+            await connection.RunUpgradeAsync(ws);
             return;
         }
 
@@ -224,7 +228,7 @@ public sealed partial class EngineServer
             EngineLog.CallbackFailed(Logger, id, ex);
             connection.OnClose(EngineCloseReasons.ForcedClose);
         }
-        connection.StartHeartbeat(_time);
+        connection.StartHeartbeat();
 
         if (transport == EngineTransport.Polling)
         {
