@@ -21,10 +21,11 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Runs a WebSocket-only session until it closes. The reader runs here; a writer runs only while something is
-    /// queued (<see cref="ClaimWriter"/>).
+    /// Runs a WebSocket-only session until it closes: the task is the read loop's (not wrapped in an async method of
+    /// its own, one state machine less per connection); a writer runs only while something is queued
+    /// (<see cref="ClaimWriter"/>).
     /// </summary>
-    internal async Task RunWebSocketAsync(WebSocket ws)
+    internal Task RunWebSocketAsync(WebSocket ws)
     {
         WebSocketTransport? writer;
         lock (_lock)
@@ -33,8 +34,7 @@ public sealed partial class EngineConnection
             writer = ClaimWriter(); // the open packet, and whatever the layer above sent at once
         }
         StartWriter(writer);
-        await ReadLoopAsync(ws, probing: false);
-        OnClose(EngineCloseReasons.TransportClose);
+        return ReadLoopAsync(ws, probing: false);
     }
 
     /// <summary>
@@ -43,7 +43,6 @@ public sealed partial class EngineConnection
     /// </summary>
     internal async Task RunUpgradeAsync(WebSocket ws)
     {
-        long due;
         lock (_lock)
         {
             if (_state == EngineConnectionState.Closed || _transport is not PollingTransport { Probe: null } polling)
@@ -51,9 +50,8 @@ public sealed partial class EngineConnection
                 goto refuse;
             }
             polling.Probe = ws;
-            due = polling.UpgradeDue = _server.Heartbeat.DueIn(_options.UpgradeTimeout);
+            polling.UpgradeDue = SetDeadline(EngineDeadline.Upgrade, _options.UpgradeTimeout);
         }
-        _server.Heartbeat.Add(this, EngineDeadline.Upgrade, due);
 
         var upgraded = await ReadLoopAsync(ws, probing: true);
         if (!upgraded)
@@ -66,7 +64,6 @@ public sealed partial class EngineConnection
             return;
         }
         await ReadLoopAsync(ws, probing: false);
-        OnClose(EngineCloseReasons.TransportClose);
         return;
 
     refuse:
@@ -84,6 +81,7 @@ public sealed partial class EngineConnection
                 polling.Probe = null;
                 polling.Upgrading = false;
                 polling.UpgradeDue = 0;
+                CancelDeadline(EngineDeadline.Upgrade);
             }
         }
         if (wasProbe)
@@ -123,6 +121,7 @@ public sealed partial class EngineConnection
                 }
                 // The polling transport's state goes with it; a poll still pending holds its own reference and ends
                 // with a noop (socket.ts _maybeUpgrade: the old transport is discarded once drained).
+                CancelDeadline(EngineDeadline.Upgrade);
                 _transport = new WebSocketTransport(this) { Socket = ws };
                 writer = ClaimWriter(); // queued packets move to the WebSocket
             }
@@ -157,8 +156,9 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Reads messages until the socket closes (or, when <paramref name="probing"/>, until the upgrade commits:
-    /// returns true then). Idle connections hold no buffer: a zero-byte read waits for data first.
+    /// Reads messages until the socket closes, then closes the connection (reason <c>transport close</c> unless
+    /// another came first); or, when <paramref name="probing"/>, until the upgrade commits (returns true then) or
+    /// the probe fails. Idle connections hold no buffer: a zero-byte read waits for data first.
     /// </summary>
     private async Task<bool> ReadLoopAsync(WebSocket ws, bool probing)
     {
@@ -274,6 +274,10 @@ public sealed partial class EngineConnection
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (!probing)
+            {
+                OnClose(EngineCloseReasons.TransportClose);
             }
         }
     }
@@ -417,16 +421,15 @@ public sealed partial class EngineConnection
                     }
                     else
                     {
-                        long due;
                         lock (_lock)
                         {
-                            due = transport.WriteDue = _server.Heartbeat.DueIn(writeTimeout);
+                            transport.WriteDue = SetDeadline(EngineDeadline.Write, writeTimeout);
                         }
-                        _server.Heartbeat.Add(this, EngineDeadline.Write, due);
                         await write;
                         lock (_lock)
                         {
                             transport.WriteDue = 0;
+                            CancelDeadline(EngineDeadline.Write);
                         }
                     }
                 }

@@ -36,6 +36,9 @@ public sealed partial class EngineConnection
     private string? _closeReason;
     private TimeSpan _closeGrace;
 
+    /// <summary>Where this connection's deadlines sit in the heartbeat's heap (the heartbeat's, under its lock).</summary>
+    internal EngineDeadlineSlots HeapSlots;
+
     internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake, int protocol = 4, bool supportsBinary = true)
     {
         Protocol = protocol;
@@ -225,7 +228,6 @@ public sealed partial class EngineConnection
     internal void Close(TimeSpan peerGrace)
     {
         TaskCompletionSource? signal;
-        long due;
         lock (_lock)
         {
             if (!Accepting)
@@ -244,10 +246,9 @@ public sealed partial class EngineConnection
             _state = EngineConnectionState.Closing;
             signal = _outboxSignal;
             _outboxSignal = null;
-            due = _closeDue = _server.Heartbeat.DueIn(CloseTimeout);
+            _closeDue = SetDeadline(EngineDeadline.Close, CloseTimeout);
         }
         signal?.TrySetResult();
-        _server.Heartbeat.Add(this, EngineDeadline.Close, due);
         return;
 
     now:
@@ -260,16 +261,14 @@ public sealed partial class EngineConnection
     /// <summary>What is queued is written: close now, or leave the peer its grace to close first.</summary>
     private void CloseAfterDrain()
     {
-        long due;
         lock (_lock)
         {
             if (_closeGrace <= TimeSpan.Zero || _state == EngineConnectionState.Closed)
             {
                 goto now;
             }
-            due = _closeDue = _server.Heartbeat.DueIn(_closeGrace);
+            _closeDue = SetDeadline(EngineDeadline.Close, _closeGrace);
         }
-        _server.Heartbeat.Add(this, EngineDeadline.Close, due);
         return;
 
     now:
@@ -286,7 +285,6 @@ public sealed partial class EngineConnection
         WebSocket? ws = null;
         WebSocket? probe = null;
         var lingerForPoll = false;
-        long lingerDue = 0;
         lock (_lock)
         {
             if (_state == EngineConnectionState.Closed)
@@ -300,8 +298,9 @@ public sealed partial class EngineConnection
             _writingBytes = 0;
             signal = _outboxSignal;
             _outboxSignal = null;
-            // Every deadline still on the heartbeat goes stale.
+            // Every deadline goes: the heartbeat keeps no closed connection alive.
             _pingDue = _pingTimeoutDue = _closeDue = 0;
+            _server.Heartbeat.CancelAll(this);
             if (_transport is PollingTransport polling)
             {
                 // A pending poll is answered with a close packet, or with a noop when the client itself closed
@@ -314,7 +313,10 @@ public sealed partial class EngineConnection
                 lingerForPoll = reason == EngineCloseReasons.TransportClose && !polling.PollActive;
                 if (lingerForPoll)
                 {
-                    lingerDue = _closeDue = _server.Heartbeat.DueIn(LingerTime);
+                    // The client's close packet (POST "1") can overtake its own pending GET on another HTTP
+                    // connection. Had the GET arrived first it would get the noop (polling.ts onClose); keep the sid
+                    // long enough for a racing GET to get it, then forget it.
+                    _closeDue = SetDeadline(EngineDeadline.Close, LingerTime);
                 }
             }
             else if (_transport is WebSocketTransport transport)
@@ -324,14 +326,7 @@ public sealed partial class EngineConnection
             }
         }
         signal?.TrySetResult();
-        if (lingerForPoll)
-        {
-            // The client's close packet (POST "1") can overtake its own pending GET on another HTTP connection.
-            // Had the GET arrived first it would get the noop (polling.ts onClose); keep the sid long enough for
-            // a racing GET to get it, then forget it.
-            _server.Heartbeat.Add(this, EngineDeadline.Close, lingerDue);
-        }
-        else
+        if (!lingerForPoll)
         {
             _server.Remove(this);
         }
@@ -493,7 +488,6 @@ public sealed partial class EngineConnection
     /// <summary>Sets (or moves) the ping or ping-timeout deadline; nothing once closed.</summary>
     private void Schedule(EngineDeadline kind, TimeSpan after, bool cancelPingTimeout = false)
     {
-        long due;
         lock (_lock)
         {
             if (_state == EngineConnectionState.Closed)
@@ -503,8 +497,9 @@ public sealed partial class EngineConnection
             if (cancelPingTimeout)
             {
                 _pingTimeoutDue = 0;
+                CancelDeadline(EngineDeadline.PingTimeout);
             }
-            due = _server.Heartbeat.DueIn(after);
+            var due = SetDeadline(kind, after);
             if (kind == EngineDeadline.Ping)
             {
                 _pingDue = due;
@@ -514,14 +509,38 @@ public sealed partial class EngineConnection
                 _pingTimeoutDue = due;
             }
         }
-        _server.Heartbeat.Add(this, kind, due);
     }
+
+    /// <summary>Puts a deadline <paramref name="after"/> from now on the heartbeat; returns its due time. Call under the lock.</summary>
+    private long SetDeadline(EngineDeadline kind, TimeSpan after)
+    {
+        var due = _server.Heartbeat.DueIn(after);
+        _server.Heartbeat.Set(this, kind, due);
+        return due;
+    }
+
+    /// <summary>Takes a deadline off the heartbeat. Call under the lock.</summary>
+    private void CancelDeadline(EngineDeadline kind) => _server.Heartbeat.Cancel(this, kind);
 
     /// <summary>
     /// A deadline of this connection came up on the heartbeat. It acts only when it is still the connection's
-    /// current one for <paramref name="kind"/> (same due time): otherwise it was moved or cancelled since.
+    /// current one for <paramref name="kind"/> (same due time): it may have been moved or cancelled between the
+    /// heartbeat taking it and this call.
     /// </summary>
     internal void OnDeadline(EngineDeadline kind, long due)
+    {
+        try
+        {
+            OnDeadlineCore(kind, due);
+        }
+        catch (Exception ex)
+        {
+            // On the heartbeat's thread: nothing may escape (it would end the process).
+            EngineLog.CallbackFailed(_logger, Id, ex);
+        }
+    }
+
+    private void OnDeadlineCore(EngineDeadline kind, long due)
     {
         WebSocket? probe = null;
         WebSocket? stalled = null;
