@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Parley.Diagnostics;
 using Parley.EngineIO;
@@ -17,9 +16,17 @@ internal sealed class SocketClient
 {
     private readonly ParleyServer _server;
     private readonly SocketPacketDecoder _decoder;
-    private readonly ConcurrentDictionary<string, ParleySocket> _sockets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _connecting = new(StringComparer.Ordinal);
-    private readonly ITimer _connectTimer;
+    // The sockets by namespace and the namespaces being joined: copy-on-write arrays (lock-free reads, compare-and-
+    // swap writes) for the one or two namespaces a client joins, instead of two ConcurrentDictionaries (about
+    // 0.5 KB each with their buckets and lock objects, for every connection).
+    private KeyValuePair<string, ParleySocket>[] _sockets = [];
+    private string[] _connecting = [];
+    // Dropped once a namespace is joined: a disposed timer still holds its queue entry object.
+    private ITimer? _connectTimer;
+    // Held while a message is handled and while a namespace connection registers its socket and runs its handlers,
+    // so that the client's next packets cannot overtake them (see Connect). The engine delivers one message at a
+    // time already; this lock is for the connections that finish on another thread.
+    private readonly Lock _receiveLock = new();
 
     public SocketClient(ParleyServer server, EngineConnection connection)
     {
@@ -35,7 +42,7 @@ internal sealed class SocketClient
         connection.Closed = static (c, reason) => ((SocketClient)c.Owner!).OnClose(reason);
         // client.ts constructor: close the connection if no namespace is joined in time.
         _connectTimer = server.Time.CreateTimer(static s => ((SocketClient)s!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
-        if (connection.Protocol == 3 && _connecting.TryAdd("/", 0))
+        if (connection.Protocol == 3 && TryAddConnecting("/"))
         {
             // socket.io-client 2.x never sends a CONNECT for the main namespace: it is joined at once (index.ts onconnection).
             _ = ConnectAsync("/", null);
@@ -76,13 +83,93 @@ internal sealed class SocketClient
         Connection.Send(frame);
     }
 
-    public void Remove(ParleySocket socket) => _sockets.TryRemove(new KeyValuePair<string, ParleySocket>(socket.Namespace.Name, socket));
+    public void Remove(ParleySocket socket)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _sockets);
+            var i = Array.FindIndex(current, e => ReferenceEquals(e.Value, socket));
+            if (i < 0)
+            {
+                return;
+            }
+            KeyValuePair<string, ParleySocket>[] next = [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
+            if (Interlocked.CompareExchange(ref _sockets, next, current) == current)
+            {
+                return;
+            }
+        }
+    }
+
+    private ParleySocket? GetSocket(string nsp)
+    {
+        foreach (var (name, socket) in Volatile.Read(ref _sockets))
+        {
+            if (name == nsp)
+            {
+                return socket;
+            }
+        }
+        return null;
+    }
+
+    private void SetSocket(string nsp, ParleySocket socket)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _sockets);
+            var i = Array.FindIndex(current, e => e.Key == nsp);
+            var next = i < 0 ? [.. current, new(nsp, socket)] : current.ToArray();
+            if (i >= 0)
+            {
+                next[i] = new(nsp, socket);
+            }
+            if (Interlocked.CompareExchange(ref _sockets, next, current) == current)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool TryAddConnecting(string nsp)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _connecting);
+            if (Array.IndexOf(current, nsp) >= 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _connecting, [.. current, nsp], current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    private void RemoveConnecting(string nsp)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _connecting);
+            var i = Array.IndexOf(current, nsp);
+            if (i < 0)
+            {
+                return;
+            }
+            string[] next = [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
+            if (Interlocked.CompareExchange(ref _connecting, next, current) == current)
+            {
+                return;
+            }
+        }
+    }
 
     private void OnConnectTimeout()
     {
         // client.ts: closes when no namespace is joined yet, even while a middleware is still deciding (a
         // middleware that never calls next must not keep the connection open for ever).
-        if (_sockets.IsEmpty)
+        if (Volatile.Read(ref _sockets).Length == 0)
         {
             SocketLog.ConnectTimeout(_server.Logger, Connection.Id);
             _server.Metrics.ConnectRefused("timeout");
@@ -91,6 +178,14 @@ internal sealed class SocketClient
     }
 
     private void OnMessage(EngineMessage message)
+    {
+        lock (_receiveLock)
+        {
+            OnMessageLocked(message);
+        }
+    }
+
+    private void OnMessageLocked(EngineMessage message)
     {
         if (_parser == SocketParserState.Undecided)
         {
@@ -158,10 +253,10 @@ internal sealed class SocketClient
         {
             nsp = LegacySocketProtocol.ParseNamespace(nsp, out auth);
         }
-        _sockets.TryGetValue(nsp, out var socket);
+        var socket = GetSocket(nsp);
         if (packet.Type == SocketPacketType.Connect)
         {
-            if (socket is not null || !_connecting.TryAdd(nsp, 0))
+            if (socket is not null || !TryAddConnecting(nsp))
             {
                 InvalidState("CONNECT for a namespace already joined");
                 return;
@@ -220,22 +315,22 @@ internal sealed class SocketClient
             {
                 socket.Namespace.Adapter.EndRestore(capture); // not attached: the connection closed meanwhile, or it failed
             }
-            _connecting.TryRemove(name, out _);
+            RemoveConnecting(name);
         }
     }
 
     /// <summary>
     /// Registers the socket, sends the CONNECT ack and runs the connection handlers (up to their first await), in
     /// socket.io's order (namespace.ts _doConnect, socket.ts _onconnect): emits of the handlers follow the ack.
-    /// It all happens under the connection's receive lock, so the client's first packets after the ack (read on
+    /// It all happens under this client's receive lock, so the client's first packets after the ack (read on
     /// another thread when a middleware or matcher went async) wait until the handlers have registered theirs; in
     /// Node a single thread gives the same guarantee.
     /// </summary>
     private void Connect(Namespace nsp, ParleySocket socket)
     {
-        lock (Connection.ReceiveLock)
+        lock (_receiveLock)
         {
-            if (Connection.State != EngineConnectionState.Open)
+            if (Connection.IsClosed)
             {
                 return;
             }
@@ -265,9 +360,9 @@ internal sealed class SocketClient
     private bool Add(Namespace nsp, ParleySocket socket)
     {
         nsp.Add(socket);
-        _sockets[nsp.Name] = socket;
-        _connectTimer.Dispose();
-        if (Connection.State != EngineConnectionState.Open)
+        SetSocket(nsp.Name, socket);
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        if (Connection.IsClosed)
         {
             // The connection closed while the socket was being added, perhaps after OnClose had looked at
             // _sockets: close it here (OnClose is idempotent) so no namespace keeps it.
@@ -339,7 +434,7 @@ internal sealed class SocketClient
     /// </summary>
     public void DisconnectAll()
     {
-        foreach (var socket in _sockets.Values)
+        foreach (var (_, socket) in Volatile.Read(ref _sockets))
         {
             socket.Disconnect();
         }
@@ -351,7 +446,7 @@ internal sealed class SocketClient
 
     private void Close(string reason)
     {
-        foreach (var socket in _sockets.Values)
+        foreach (var (_, socket) in Volatile.Read(ref _sockets))
         {
             socket.OnClose(reason);
         }
@@ -360,8 +455,8 @@ internal sealed class SocketClient
 
     private void OnClose(string reason)
     {
-        _connectTimer.Dispose();
-        foreach (var socket in _sockets.Values)
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        foreach (var (_, socket) in Volatile.Read(ref _sockets))
         {
             socket.OnClose(reason);
         }

@@ -10,10 +10,6 @@ namespace Parley.EngineIO;
 // HTTP long-polling (engine.io lib/transports/polling.ts): a GET waits for packets, a POST delivers a payload.
 public sealed partial class EngineConnection
 {
-    private bool _pollActive;
-    private bool _postActive;
-    private EnginePacket? _finalPollPacket;
-
     /// <summary>True while a POST is being read (a second one meanwhile is an overlap).</summary>
     internal bool IsReceivingPost
     {
@@ -21,7 +17,7 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                return _postActive;
+                return _transport is PollingTransport { PostActive: true };
             }
         }
     }
@@ -32,9 +28,17 @@ public sealed partial class EngineConnection
     /// </summary>
     internal async Task HandlePollAsync(HttpContext context)
     {
+        PollingTransport polling;
         lock (_lock)
         {
-            if (_pollActive)
+            if (_transport is not PollingTransport current)
+            {
+                // Upgraded between the server's routing and here.
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            polling = current;
+            if (polling.PollActive)
             {
                 // A second concurrent GET is a protocol violation: it gets 400 and the session closes, which answers
                 // the first GET with a close packet (polling.ts onPollRequest, "overlap from client").
@@ -42,7 +46,7 @@ public sealed partial class EngineConnection
                 EngineLog.BadRequest(_server.Logger, Id, "overlapping poll");
                 goto overlap;
             }
-            _pollActive = true;
+            polling.PollActive = true;
         }
 
         var aborted = context.RequestAborted;
@@ -59,11 +63,11 @@ public sealed partial class EngineConnection
                 {
                     if (_state == EngineConnectionState.Closed)
                     {
-                        packets = _finalPollPacket is null ? [] : [_finalPollPacket];
-                        _finalPollPacket = null;
+                        packets = polling.FinalPacket is null ? [] : [polling.FinalPacket];
+                        polling.FinalPacket = null;
                         _server.Remove(this);
                     }
-                    else if (Transport != EngineTransport.Polling || _upgrading)
+                    else if (_transport != polling || polling.Upgrading)
                     {
                         // The client is moving to WebSocket: end the poll so it can commit the upgrade
                         // (socket.ts _maybeUpgrade sends noops to a writable polling transport).
@@ -72,7 +76,7 @@ public sealed partial class EngineConnection
                     else
                     {
                         packets = TakeOutbox(out taken);
-                        if (packets is null && _closing)
+                        if (packets is null && _state == EngineConnectionState.Closing)
                         {
                             // A graceful close sends what was queued first and the close packet alone on the next
                             // GET, as engine.io does (socket.ts close waits for "drain"; polling.ts doClose sets
@@ -94,7 +98,7 @@ public sealed partial class EngineConnection
                         // sends its next GET as soon as it has read this one, possibly before this request's code
                         // resumes after the write, and that GET must not look like an overlap (engine.io clears
                         // this.req right after res.end, in the same tick).
-                        _pollActive = false;
+                        polling.PollActive = false;
                         answering = true;
                     }
                 }
@@ -123,7 +127,7 @@ public sealed partial class EngineConnection
             {
                 lock (_lock)
                 {
-                    _pollActive = false;
+                    polling.PollActive = false;
                 }
             }
         }
@@ -137,13 +141,21 @@ public sealed partial class EngineConnection
     internal async Task HandlePostAsync(HttpContext context)
     {
         var request = context.Request;
+        PollingTransport polling;
         lock (_lock)
         {
-            if (_postActive)
+            if (_transport is not PollingTransport current)
+            {
+                // Upgraded between the server's routing and here.
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            polling = current;
+            if (polling.PostActive)
             {
                 goto overlap;
             }
-            _postActive = true;
+            polling.PostActive = true;
         }
         try
         {
@@ -174,7 +186,7 @@ public sealed partial class EngineConnection
                 EnginePayloadCallback<EngineConnection> onPacket = static (self, type, isBinary, data) =>
                 {
                     self.OnPacket(type, isBinary, data);
-                    return self._state == EngineConnectionState.Open;
+                    return self._state != EngineConnectionState.Closed;
                 };
                 var ok = Protocol == 3
                     ? EnginePayloadV3.TryRead(body.WrittenSpan, isBinaryPayload, this, onPacket)
@@ -208,7 +220,7 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                _postActive = false;
+                polling.PostActive = false;
             }
         }
         return;

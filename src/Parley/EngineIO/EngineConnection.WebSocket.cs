@@ -8,13 +8,6 @@ namespace Parley.EngineIO;
 // (engine.io lib/socket.ts _maybeUpgrade).
 public sealed partial class EngineConnection
 {
-    private WebSocket? _ws;
-    private WebSocket? _probe;
-    private bool _upgrading;
-    private bool _upgraded;
-    private bool _wsSending;
-    private ITimer? _upgradeTimer;
-
     /// <summary>True once an upgrade has started or finished: a second WebSocket for this sid is refused.</summary>
     internal bool UpgradeStartedOrDone
     {
@@ -22,43 +15,43 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                return _upgrading || _upgraded || _probe is not null || Transport == EngineTransport.WebSocket;
+                return _transport is not PollingTransport { Probe: null };
             }
         }
     }
 
-    /// <summary>Runs a WebSocket-only session until it closes: the reader here, the writer on its own task.</summary>
-    internal async Task RunWebSocketAsync(WebSocket ws)
+    /// <summary>
+    /// Runs a WebSocket-only session until it closes: the task is the read loop's (not wrapped in an async method of
+    /// its own, one state machine less per connection); a writer runs only while something is queued
+    /// (<see cref="ClaimWriter"/>).
+    /// </summary>
+    internal Task RunWebSocketAsync(WebSocket ws)
     {
+        WebSocketTransport? writer;
         lock (_lock)
         {
-            _ws = ws;
+            ((WebSocketTransport)_transport).Socket = ws;
+            writer = ClaimWriter(); // the open packet, and whatever the layer above sent at once
         }
-        var writer = Task.Run(() => WriteLoopAsync(ws));
-        await ReadLoopAsync(ws, probing: false);
-        OnClose(EngineCloseReasons.TransportClose);
-        await writer;
+        StartWriter(writer);
+        return ReadLoopAsync(ws, probing: false);
     }
 
     /// <summary>
     /// Runs a WebSocket that asks to upgrade this polling session: <c>2probe</c> → <c>3probe</c>, then <c>5</c>
     /// commits. Anything else during the probe, or no <c>5</c> within UpgradeTimeout, drops the new transport only.
     /// </summary>
-    internal async Task RunUpgradeAsync(WebSocket ws, TimeProvider time)
+    internal async Task RunUpgradeAsync(WebSocket ws)
     {
         lock (_lock)
         {
-            if (_state != EngineConnectionState.Open || _probe is not null || _upgraded)
+            if (_state == EngineConnectionState.Closed || _transport is not PollingTransport { Probe: null } polling)
             {
                 goto refuse;
             }
-            _probe = ws;
+            polling.Probe = ws;
+            polling.UpgradeDue = SetDeadline(EngineDeadline.Upgrade, _options.UpgradeTimeout);
         }
-        _upgradeTimer = time.CreateTimer(static s =>
-        {
-            var (self, socket) = ((EngineConnection, WebSocket))s!;
-            self.FailUpgrade(socket, "upgrade timeout");
-        }, (this, ws), _options.UpgradeTimeout, Timeout.InfiniteTimeSpan);
 
         var upgraded = await ReadLoopAsync(ws, probing: true);
         if (!upgraded)
@@ -66,18 +59,11 @@ public sealed partial class EngineConnection
             FailUpgrade(ws, "transport closed during upgrade");
             return;
         }
-        Task writer;
-        lock (_lock)
+        if (IsClosed)
         {
-            if (_state != EngineConnectionState.Open)
-            {
-                return;
-            }
-            writer = Task.Run(() => WriteLoopAsync(ws));
+            return;
         }
         await ReadLoopAsync(ws, probing: false);
-        OnClose(EngineCloseReasons.TransportClose);
-        await writer;
         return;
 
     refuse:
@@ -86,19 +72,20 @@ public sealed partial class EngineConnection
 
     private void FailUpgrade(WebSocket ws, string why)
     {
-        bool wasProbe;
+        var wasProbe = false;
         lock (_lock)
         {
-            wasProbe = ReferenceEquals(_probe, ws);
-            if (wasProbe)
+            if (_transport is PollingTransport polling && ReferenceEquals(polling.Probe, ws))
             {
-                _probe = null;
-                _upgrading = false;
+                wasProbe = true;
+                polling.Probe = null;
+                polling.Upgrading = false;
+                polling.UpgradeDue = 0;
+                CancelDeadline(EngineDeadline.Upgrade);
             }
         }
         if (wasProbe)
         {
-            _upgradeTimer?.Dispose();
             EngineLog.UpgradeFailed(_logger, Id, why);
             AbortWebSocket(ws);
         }
@@ -112,7 +99,10 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                _upgrading = true;
+                if (_transport is PollingTransport polling)
+                {
+                    polling.Upgrading = true;
+                }
             }
             // Answer on the new transport directly: its writer does not run until the upgrade is committed.
             _ = SendDirectAsync(ws, EnginePacket.ProbePong);
@@ -121,21 +111,22 @@ public sealed partial class EngineConnection
         }
         if (!isBinary && frame.SequenceEqual("5"u8))
         {
+            WebSocketTransport? writer;
             lock (_lock)
             {
-                if (!_upgrading || _state != EngineConnectionState.Open)
+                if (_transport is not PollingTransport { Upgrading: true } || _state == EngineConnectionState.Closed)
                 {
                     fail = true;
                     return false;
                 }
-                _upgrading = false;
-                _upgraded = true;
-                _probe = null;
-                _ws = ws;
-                Transport = EngineTransport.WebSocket;
+                // The polling transport's state goes with it; a poll still pending holds its own reference and ends
+                // with a noop (socket.ts _maybeUpgrade: the old transport is discarded once drained).
+                CancelDeadline(EngineDeadline.Upgrade);
+                _transport = new WebSocketTransport(this) { Socket = ws };
+                writer = ClaimWriter(); // queued packets move to the WebSocket
             }
-            _upgradeTimer?.Dispose();
-            WakeConsumers(); // the pending poll (if any) ends with a noop; queued packets move to the WebSocket
+            WakeConsumers(); // the pending poll (if any) ends with a noop
+            StartWriter(writer);
             EngineLog.Upgraded(_logger, Id);
             _server.Metrics.EngineUpgraded();
             try
@@ -165,8 +156,9 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>
-    /// Reads messages until the socket closes (or, when <paramref name="probing"/>, until the upgrade commits:
-    /// returns true then). Idle connections hold no buffer: a zero-byte read waits for data first.
+    /// Reads messages until the socket closes, then closes the connection (reason <c>transport close</c> unless
+    /// another came first); or, when <paramref name="probing"/>, until the upgrade commits (returns true then) or
+    /// the probe fails. Idle connections hold no buffer: a zero-byte read waits for data first.
     /// </summary>
     private async Task<bool> ReadLoopAsync(WebSocket ws, bool probing)
     {
@@ -283,6 +275,10 @@ public sealed partial class EngineConnection
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+            if (!probing)
+            {
+                OnClose(EngineCloseReasons.TransportClose);
+            }
         }
     }
 
@@ -340,8 +336,32 @@ public sealed partial class EngineConnection
     private static readonly TimeSpan CloseDrainTime = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The one writer of a WebSocket: drains the queue, frame by frame, until the connection closes. A batch gives
-    /// its bytes back to the buffer limit once all of it is written (the list holds every frame until then).
+    /// Under the lock: when this connection's WebSocket is attached, no writer runs and something is queued, marks a
+    /// writer as running and returns the transport for <see cref="StartWriter"/> (outside the lock).
+    /// </summary>
+    private WebSocketTransport? ClaimWriter()
+    {
+        if (_transport is WebSocketTransport { Socket: not null, Sending: false } ws && _outbox.Count > 0 && _state != EngineConnectionState.Closed)
+        {
+            ws.Sending = true;
+            return ws;
+        }
+        return null;
+    }
+
+    private static void StartWriter(WebSocketTransport? ws)
+    {
+        if (ws is not null)
+        {
+            // Not on the sender's thread: a broadcast queues to thousands of connections, and a sender may hold locks.
+            ThreadPool.UnsafeQueueUserWorkItem(ws, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// The one writer of a WebSocket, started by a send when none runs (<see cref="ClaimWriter"/>): drains the queue,
+    /// frame by frame, then ends, so an idle connection has no writer task, no signal and no state machine. A batch
+    /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then).
     /// </summary>
     /// <remarks>
     /// A frame must be written within PingInterval + PingTimeout, or the socket is aborted: a client that has
@@ -350,39 +370,42 @@ public sealed partial class EngineConnection
     /// deadline is armed only for writes that do not complete at once, so the usual write stays on
     /// ManagedWebSocket's non-cancellable fast path.
     /// </remarks>
-    private async Task WriteLoopAsync(WebSocket ws)
+    internal async Task WriteLoopAsync(WebSocketTransport transport)
     {
+        var ws = transport.Socket!;
         var deflate = _options.PerMessageDeflate;
         var deflateThreshold = _options.PerMessageDeflateThreshold;
         var writeTimeout = _options.PingInterval + _options.PingTimeout;
-        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _server.Time);
-        using var abortOnDeadline = deadline.Token.UnsafeRegister(static s => ((WebSocket)s!).Abort(), ws);
         try
         {
             while (true)
             {
                 List<EnginePacket>? packets;
-                Task? wait = null;
                 long taken;
+                var drained = false;
                 lock (_lock)
                 {
-                    if (_state != EngineConnectionState.Open)
+                    if (_state == EngineConnectionState.Closed)
                     {
+                        transport.Sending = false;
                         return;
                     }
                     packets = TakeOutbox(out taken);
-                    _wsSending = packets is not null;
                     if (packets is null)
                     {
-                        wait = OutboxSignal();
+                        transport.Sending = false;
+                        drained = DrainedForClose;
                     }
                 }
-                if (wait is not null)
+                if (packets is null)
                 {
-                    await wait;
-                    continue;
+                    if (drained)
+                    {
+                        CloseAfterDrain();
+                    }
+                    return;
                 }
-                foreach (var packet in packets!)
+                foreach (var packet in packets)
                 {
                     var flags = WebSocketMessageFlags.EndOfMessage;
                     // websocket.ts send: below the threshold a message goes uncompressed.
@@ -398,36 +421,30 @@ public sealed partial class EngineConnection
                     }
                     else
                     {
-                        deadline.CancelAfter(writeTimeout);
+                        lock (_lock)
+                        {
+                            transport.WriteDue = SetDeadline(EngineDeadline.Write, writeTimeout);
+                        }
                         await write;
-                        deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                        lock (_lock)
+                        {
+                            transport.WriteDue = 0;
+                            CancelDeadline(EngineDeadline.Write);
+                        }
                     }
                 }
                 Written(taken);
                 _server.Metrics.EngineSent(EngineTransport.WebSocket, packets.Count, taken);
-                bool drained;
-                lock (_lock)
-                {
-                    drained = DrainedForClose;
-                }
-                if (drained)
-                {
-                    CloseAfterDrain();
-                    return;
-                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            EngineLog.TransportFailed(_logger, Id, deadline.IsCancellationRequested ? "write timed out" : ex.Message);
-            OnClose(EngineCloseReasons.TransportError);
-        }
-        finally
-        {
+            EngineLog.TransportFailed(_logger, Id, transport.WriteTimedOut ? "write timed out" : ex.Message);
             lock (_lock)
             {
-                _wsSending = false;
+                transport.Sending = false;
             }
+            OnClose(EngineCloseReasons.TransportError);
         }
     }
 

@@ -9,8 +9,11 @@ namespace Parley.EngineIO;
 /// outgoing queue that the current transport drains. Everything here is thread-safe; no lock is held across I/O.
 /// </summary>
 /// <remarks>
-/// Split by concern: this file holds state, sending and closing; <c>EngineConnection.Polling.cs</c> the HTTP
-/// transport; <c>EngineConnection.WebSocket.cs</c> the WebSocket transport and the upgrade; the heartbeat is below.
+/// Split by concern: this file holds the state machine (<see cref="EngineConnectionState"/>), sending, closing and
+/// the heartbeat; <c>EngineConnection.Polling.cs</c> serves the HTTP transport; <c>EngineConnection.WebSocket.cs</c>
+/// the WebSocket transport and the upgrade. What each transport needs per connection lives in its own object
+/// (<see cref="PollingTransport"/>, <see cref="WebSocketTransport"/>), so a connection carries only the one it uses.
+/// Timers are the server's <see cref="EngineHeartbeat"/>: a connection keeps only the due times of its deadlines.
 /// </remarks>
 public sealed partial class EngineConnection
 {
@@ -18,18 +21,23 @@ public sealed partial class EngineConnection
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
-    private readonly Lock _receiveLock = new();
     private List<EnginePacket> _outbox = [];
     private long _outboxBytes;
     private long _writingBytes;
     private TaskCompletionSource? _outboxSignal;
-    private EngineConnectionState _state = EngineConnectionState.Open;
-    private ITimer? _pingIntervalTimer;
-    private ITimer? _pingTimeoutTimer;
+    // Opening, open, closing or closed; "upgrading" is open with a polling transport whose probe is upgrading.
+    private EngineConnectionState _state = EngineConnectionState.Opening;
+    // A PollingTransport or a WebSocketTransport.
+    private object _transport;
+    // Due times (UTC ticks, 0 for none) of this connection's deadlines on the server's heartbeat.
+    private long _pingDue;
+    private long _pingTimeoutDue;
+    private long _closeDue;
     private string? _closeReason;
-    private bool _closing;
-    private ITimer? _closeTimer;
     private TimeSpan _closeGrace;
+
+    /// <summary>Where this connection's deadlines sit in the heartbeat's heap (the heartbeat's, under its lock).</summary>
+    internal EngineDeadlineSlots HeapSlots;
 
     internal EngineConnection(EngineServer server, string id, EngineTransport transport, EngineHandshake handshake, int protocol = 4, bool supportsBinary = true)
     {
@@ -39,7 +47,7 @@ public sealed partial class EngineConnection
         _options = server.Options;
         _logger = server.Logger;
         Id = id;
-        Transport = transport;
+        _transport = transport == EngineTransport.WebSocket ? new WebSocketTransport(this) : new PollingTransport();
         Handshake = handshake;
     }
 
@@ -47,7 +55,7 @@ public sealed partial class EngineConnection
     public string Id { get; }
 
     /// <summary>The transport in use.</summary>
-    public EngineTransport Transport { get; private set; }
+    public EngineTransport Transport => _transport is WebSocketTransport ? EngineTransport.WebSocket : EngineTransport.Polling;
 
     /// <summary>What the opening request carried.</summary>
     public EngineHandshake Handshake { get; }
@@ -61,17 +69,34 @@ public sealed partial class EngineConnection
     /// </summary>
     public bool SupportsBinary { get; }
 
-    /// <summary>Open until closed.</summary>
+    /// <summary>Where the connection is in its life (<see cref="EngineConnectionState"/>).</summary>
     public EngineConnectionState State
     {
         get
         {
             lock (_lock)
             {
-                return _state;
+                return _state == EngineConnectionState.Open && _transport is PollingTransport { Upgrading: true }
+                    ? EngineConnectionState.Upgrading
+                    : _state;
             }
         }
     }
+
+    /// <summary>True once the connection has closed for good.</summary>
+    internal bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == EngineConnectionState.Closed;
+            }
+        }
+    }
+
+    /// <summary>Packets can be queued: opening, open or upgrading (not closing, not closed). Call under the lock.</summary>
+    private bool Accepting => _state is EngineConnectionState.Opening or EngineConnectionState.Open;
 
     /// <summary>
     /// True when a packet sent now goes out at once: a poll is waiting, or the WebSocket has nothing queued.
@@ -83,19 +108,21 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                return _state == EngineConnectionState.Open && _outbox.Count == 0 &&
-                    (Transport == EngineTransport.WebSocket ? !_wsSending : _pollActive);
+                return _state == EngineConnectionState.Open && _outbox.Count == 0 && _transport switch
+                {
+                    WebSocketTransport ws => !ws.Sending,
+                    PollingTransport polling => polling.PollActive,
+                    _ => false,
+                };
             }
         }
     }
 
     /// <summary>
-    /// Held while a message is delivered to <see cref="MessageReceived"/>. The layer above takes it to finish work
-    /// that the client's next messages must not overtake (a namespace connection and its handlers).
+    /// Receives the client's messages (set before the connection's first message is read). They come from one reader
+    /// at a time, in the client's order: the WebSocket's read loop, or the one POST a polling session may have in
+    /// flight. The reader waits for the callback.
     /// </summary>
-    internal Lock ReceiveLock => _receiveLock;
-
-    /// <summary>Receives the client's messages (set before the connection's first message is read).</summary>
     public EngineMessageHandler? MessageReceived { get; set; }
 
     /// <summary>Called once when the connection closes, with the reason (<see cref="EngineCloseReasons"/>).</summary>
@@ -155,10 +182,11 @@ public sealed partial class EngineConnection
             bytes += packet.Length;
         }
         TaskCompletionSource? signal = null;
+        WebSocketTransport? startWriter = null;
         bool overflow;
         lock (_lock)
         {
-            if (_state != EngineConnectionState.Open || _closing)
+            if (!Accepting)
             {
                 return false;
             }
@@ -169,6 +197,7 @@ public sealed partial class EngineConnection
                 _outboxBytes += bytes;
                 signal = _outboxSignal;
                 _outboxSignal = null;
+                startWriter = ClaimWriter();
             }
         }
         if (overflow)
@@ -179,6 +208,7 @@ public sealed partial class EngineConnection
             return false;
         }
         signal?.TrySetResult();
+        StartWriter(startWriter);
         return true;
     }
 
@@ -200,56 +230,61 @@ public sealed partial class EngineConnection
         TaskCompletionSource? signal;
         lock (_lock)
         {
-            if (_state != EngineConnectionState.Open || _closing)
+            if (!Accepting)
             {
                 return;
             }
-            _closeGrace = Transport == EngineTransport.WebSocket ? peerGrace : TimeSpan.Zero;
+            _closeGrace = _transport is WebSocketTransport ? peerGrace : TimeSpan.Zero;
             // With nothing queued the close is immediate, except on polling with no GET pending: then, as in
             // engine.io (polling.ts doClose: shouldClose), the sid stays valid until the client's next GET, which
             // gets the close packet. Forgetting the sid at once would answer that GET with 400, and the client
             // would report a "transport error" instead of the server's close.
-            if (_outbox.Count == 0 && (Transport != EngineTransport.Polling || _pollActive || _upgrading))
+            if (_outbox.Count == 0 && _transport is not PollingTransport { PollActive: false, Upgrading: false })
             {
                 goto now;
             }
-            _closing = true;
+            _state = EngineConnectionState.Closing;
             signal = _outboxSignal;
             _outboxSignal = null;
+            _closeDue = SetDeadline(EngineDeadline.Close, CloseTimeout);
         }
         signal?.TrySetResult();
-        _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.ForcedClose),
-            this, TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan);
         return;
 
     now:
         CloseAfterDrain();
     }
 
+    /// <summary>How long a graceful close waits for the queue to drain before it closes anyway.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>What is queued is written: close now, or leave the peer its grace to close first.</summary>
     private void CloseAfterDrain()
     {
-        if (_closeGrace <= TimeSpan.Zero)
+        lock (_lock)
         {
-            OnClose(EngineCloseReasons.ForcedClose);
-            return;
+            if (_closeGrace <= TimeSpan.Zero || _state == EngineConnectionState.Closed)
+            {
+                goto now;
+            }
+            _closeDue = SetDeadline(EngineDeadline.Close, _closeGrace);
         }
-        var previous = _closeTimer;
-        _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.ForcedClose),
-            this, _closeGrace, Timeout.InfiniteTimeSpan);
-        previous?.Dispose();
+        return;
+
+    now:
+        OnClose(EngineCloseReasons.ForcedClose);
     }
 
     /// <summary>True when a graceful close waits for the queue to drain and it just did. Call under the lock.</summary>
-    private bool DrainedForClose => _closing && _outbox.Count == 0;
+    private bool DrainedForClose => _state == EngineConnectionState.Closing && _outbox.Count == 0;
 
     /// <summary>Closes with a given reason; idempotent. Queued packets are dropped.</summary>
     internal void OnClose(string reason)
     {
         TaskCompletionSource? signal;
-        WebSocket? ws;
-        WebSocket? probe;
-        bool lingerForPoll;
+        WebSocket? ws = null;
+        WebSocket? probe = null;
+        var lingerForPoll = false;
         lock (_lock)
         {
             if (_state == EngineConnectionState.Closed)
@@ -258,34 +293,40 @@ public sealed partial class EngineConnection
             }
             _state = EngineConnectionState.Closed;
             _closeReason = reason;
-            // A pending poll is answered with a close packet, or with a noop when the client itself closed
-            // (engine.io transports/polling.ts onClose writes a noop to a writable poll).
-            _finalPollPacket = reason == EngineCloseReasons.TransportClose ? EnginePacket.Noop : EnginePacket.Close;
             _outbox = [];
             _outboxBytes = 0;
             _writingBytes = 0;
             signal = _outboxSignal;
             _outboxSignal = null;
-            ws = _ws;
-            probe = _probe;
-            _probe = null;
-            lingerForPoll = reason == EngineCloseReasons.TransportClose && Transport == EngineTransport.Polling && !_pollActive;
+            // Every deadline goes: the heartbeat keeps no closed connection alive.
+            _pingDue = _pingTimeoutDue = _closeDue = 0;
+            _server.Heartbeat.CancelAll(this);
+            if (_transport is PollingTransport polling)
+            {
+                // A pending poll is answered with a close packet, or with a noop when the client itself closed
+                // (engine.io transports/polling.ts onClose writes a noop to a writable poll).
+                polling.FinalPacket = reason == EngineCloseReasons.TransportClose ? EnginePacket.Noop : EnginePacket.Close;
+                probe = polling.Probe;
+                polling.Probe = null;
+                polling.Upgrading = false;
+                polling.UpgradeDue = 0;
+                lingerForPoll = reason == EngineCloseReasons.TransportClose && !polling.PollActive;
+                if (lingerForPoll)
+                {
+                    // The client's close packet (POST "1") can overtake its own pending GET on another HTTP
+                    // connection. Had the GET arrived first it would get the noop (polling.ts onClose); keep the sid
+                    // long enough for a racing GET to get it, then forget it.
+                    _closeDue = SetDeadline(EngineDeadline.Close, LingerTime);
+                }
+            }
+            else if (_transport is WebSocketTransport transport)
+            {
+                ws = transport.Socket;
+                transport.WriteDue = 0;
+            }
         }
-        _pingIntervalTimer?.Dispose();
-        _pingTimeoutTimer?.Dispose();
-        _upgradeTimer?.Dispose();
-        _closeTimer?.Dispose();
-        _closeTimer = null;
         signal?.TrySetResult();
-        if (lingerForPoll)
-        {
-            // The client's close packet (POST "1") can overtake its own pending GET on another HTTP connection.
-            // Had the GET arrived first it would get the noop (polling.ts onClose); keep the sid long enough for
-            // a racing GET to get it, then forget it.
-            _closeTimer = _server.Time.CreateTimer(static s => ((EngineConnection)s!).ForgetLingeringPoll(),
-                this, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
-        }
-        else
+        if (!lingerForPoll)
         {
             _server.Remove(this);
         }
@@ -303,6 +344,9 @@ public sealed partial class EngineConnection
         }
     }
 
+    /// <summary>How long a polling session the client closed stays known for its racing GET.</summary>
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(1);
+
     /// <summary>True while a closed polling session still owes a racing GET its final noop.</summary>
     internal bool HasLingeringPoll
     {
@@ -310,7 +354,7 @@ public sealed partial class EngineConnection
         {
             lock (_lock)
             {
-                return _state == EngineConnectionState.Closed && _finalPollPacket is not null;
+                return _state == EngineConnectionState.Closed && _transport is PollingTransport { FinalPacket: not null };
             }
         }
     }
@@ -319,9 +363,11 @@ public sealed partial class EngineConnection
     {
         lock (_lock)
         {
-            _finalPollPacket = null;
+            if (_transport is PollingTransport polling)
+            {
+                polling.FinalPacket = null;
+            }
         }
-        _closeTimer?.Dispose();
         _server.Remove(this);
     }
 
@@ -349,7 +395,7 @@ public sealed partial class EngineConnection
         lock (_lock)
         {
             // OnClose zeroes the counters; a write finishing after it has nothing left to give back.
-            if (_state == EngineConnectionState.Open)
+            if (_state != EngineConnectionState.Closed)
             {
                 _writingBytes -= bytes;
             }
@@ -373,7 +419,7 @@ public sealed partial class EngineConnection
     /// <summary>Handles one decoded packet from either transport.</summary>
     private void OnPacket(EnginePacketType type, bool isBinary, ReadOnlySpan<byte> data)
     {
-        if (State != EngineConnectionState.Open)
+        if (IsClosed)
         {
             return;
         }
@@ -381,25 +427,22 @@ public sealed partial class EngineConnection
         switch (type)
         {
             case EnginePacketType.Message:
-                lock (_receiveLock)
+                try
                 {
-                    try
-                    {
-                        MessageReceived?.Invoke(this, new EngineMessage(data, isBinary));
-                    }
-                    catch (Exception ex)
-                    {
-                        EngineLog.CallbackFailed(_logger, Id, ex);
-                    }
+                    MessageReceived?.Invoke(this, new EngineMessage(data, isBinary));
+                }
+                catch (Exception ex)
+                {
+                    EngineLog.CallbackFailed(_logger, Id, ex);
                 }
                 break;
             case EnginePacketType.Pong when Protocol == 4:
-                _pingTimeoutTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                _pingIntervalTimer?.Change(_options.PingInterval, Timeout.InfiniteTimeSpan);
+                // socket.ts onPacket "pong": clear the ping timeout, schedule the next ping.
+                Schedule(EngineDeadline.Ping, _options.PingInterval, cancelPingTimeout: true);
                 break;
             case EnginePacketType.Ping when Protocol == 3:
                 // v3 clients ping and the server answers; each ping restarts the timeout (socket.ts onPacket).
-                _pingTimeoutTimer?.Change(V3PingTimeout, Timeout.InfiniteTimeSpan);
+                Schedule(EngineDeadline.PingTimeout, V3PingTimeout);
                 Send(EnginePacket.Pong);
                 break;
             case EnginePacketType.Ping:
@@ -422,30 +465,139 @@ public sealed partial class EngineConnection
         }
     }
 
-    /// <summary>Starts the heartbeat: a ping every PingInterval, a close when no pong follows within PingTimeout.</summary>
-    internal void StartHeartbeat(TimeProvider time)
+    /// <summary>
+    /// The handshake is answered: the connection is open and its heartbeat starts, a ping every PingInterval and a
+    /// close when no pong follows within PingTimeout (v4), or a close when the client's pings stop (v3).
+    /// </summary>
+    internal void StartHeartbeat()
     {
-        if (Protocol == 3)
+        lock (_lock)
         {
-            // v3: the client pings every pingInterval; it is gone when no ping came for pingInterval + pingTimeout
-            // (socket.ts resetPingTimeout). The server sends no pings.
-            _pingTimeoutTimer = time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.PingTimeout),
-                this, V3PingTimeout, Timeout.InfiniteTimeSpan);
-            return;
-        }
-        _pingTimeoutTimer = time.CreateTimer(static s => ((EngineConnection)s!).OnClose(EngineCloseReasons.PingTimeout),
-            this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _pingIntervalTimer = time.CreateTimer(static s =>
-        {
-            var self = (EngineConnection)s!;
-            if (self.Send(EnginePacket.Ping))
+            if (_state == EngineConnectionState.Opening)
             {
-                self._pingTimeoutTimer?.Change(self._options.PingTimeout, Timeout.InfiniteTimeSpan);
+                _state = EngineConnectionState.Open;
             }
-        }, this, _options.PingInterval, Timeout.InfiniteTimeSpan);
+        }
+        // v3: the client pings every pingInterval; it is gone when no ping came for pingInterval + pingTimeout
+        // (socket.ts resetPingTimeout). The server sends no pings.
+        Schedule(Protocol == 3 ? EngineDeadline.PingTimeout : EngineDeadline.Ping, Protocol == 3 ? V3PingTimeout : _options.PingInterval);
     }
 
     private TimeSpan V3PingTimeout => _options.PingInterval + _options.PingTimeout;
+
+    /// <summary>Sets (or moves) the ping or ping-timeout deadline; nothing once closed.</summary>
+    private void Schedule(EngineDeadline kind, TimeSpan after, bool cancelPingTimeout = false)
+    {
+        lock (_lock)
+        {
+            if (_state == EngineConnectionState.Closed)
+            {
+                return;
+            }
+            if (cancelPingTimeout)
+            {
+                _pingTimeoutDue = 0;
+                CancelDeadline(EngineDeadline.PingTimeout);
+            }
+            var due = SetDeadline(kind, after);
+            if (kind == EngineDeadline.Ping)
+            {
+                _pingDue = due;
+            }
+            else
+            {
+                _pingTimeoutDue = due;
+            }
+        }
+    }
+
+    /// <summary>Puts a deadline <paramref name="after"/> from now on the heartbeat; returns its due time. Call under the lock.</summary>
+    private long SetDeadline(EngineDeadline kind, TimeSpan after)
+    {
+        var due = _server.Heartbeat.DueIn(after);
+        _server.Heartbeat.Set(this, kind, due);
+        return due;
+    }
+
+    /// <summary>Takes a deadline off the heartbeat. Call under the lock.</summary>
+    private void CancelDeadline(EngineDeadline kind) => _server.Heartbeat.Cancel(this, kind);
+
+    /// <summary>
+    /// A deadline of this connection came up on the heartbeat. It acts only when it is still the connection's
+    /// current one for <paramref name="kind"/> (same due time): it may have been moved or cancelled between the
+    /// heartbeat taking it and this call.
+    /// </summary>
+    internal void OnDeadline(EngineDeadline kind, long due)
+    {
+        try
+        {
+            OnDeadlineCore(kind, due);
+        }
+        catch (Exception ex)
+        {
+            // On the heartbeat's thread: nothing may escape (it would end the process).
+            EngineLog.CallbackFailed(_logger, Id, ex);
+        }
+    }
+
+    private void OnDeadlineCore(EngineDeadline kind, long due)
+    {
+        WebSocket? probe = null;
+        WebSocket? stalled = null;
+        bool closed;
+        lock (_lock)
+        {
+            closed = _state == EngineConnectionState.Closed;
+            switch (kind)
+            {
+                case EngineDeadline.Ping when _pingDue == due:
+                    _pingDue = 0;
+                    break;
+                case EngineDeadline.PingTimeout when _pingTimeoutDue == due:
+                    _pingTimeoutDue = 0;
+                    break;
+                case EngineDeadline.Close when _closeDue == due:
+                    _closeDue = 0;
+                    break;
+                case EngineDeadline.Upgrade when _transport is PollingTransport { UpgradeDue: var d } polling && d == due:
+                    polling.UpgradeDue = 0;
+                    probe = polling.Probe;
+                    break;
+                case EngineDeadline.Write when _transport is WebSocketTransport { WriteDue: var d } ws && d == due:
+                    ws.WriteDue = 0;
+                    ws.WriteTimedOut = true;
+                    stalled = ws.Socket;
+                    break;
+                default:
+                    return; // stale
+            }
+        }
+        switch (kind)
+        {
+            case EngineDeadline.Ping:
+                if (Send(EnginePacket.Ping))
+                {
+                    Schedule(EngineDeadline.PingTimeout, _options.PingTimeout);
+                }
+                break;
+            case EngineDeadline.PingTimeout:
+                OnClose(EngineCloseReasons.PingTimeout);
+                break;
+            case EngineDeadline.Close when closed:
+                ForgetLingeringPoll();
+                break;
+            case EngineDeadline.Close:
+                OnClose(EngineCloseReasons.ForcedClose);
+                break;
+            case EngineDeadline.Upgrade when probe is not null:
+                FailUpgrade(probe, "upgrade timeout");
+                break;
+            case EngineDeadline.Write:
+                // A client that has taken nothing for pingInterval + pingTimeout: the write loop sees the abort.
+                stalled?.Abort();
+                break;
+        }
+    }
 
     private static void AbortWebSocket(WebSocket? ws)
     {
@@ -483,14 +635,4 @@ public sealed partial class EngineConnection
         }
         ws.Abort();
     }
-}
-
-/// <summary>The life of a connection.</summary>
-public enum EngineConnectionState
-{
-    /// <summary>Open: packets flow.</summary>
-    Open,
-
-    /// <summary>Closed for good.</summary>
-    Closed,
 }

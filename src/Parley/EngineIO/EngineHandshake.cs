@@ -14,18 +14,8 @@ public sealed class EngineHandshake
     internal EngineHandshake(HttpContext context, DateTimeOffset time)
     {
         var request = context.Request;
-        var headers = new Dictionary<string, StringValues>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in request.Headers)
-        {
-            headers[name] = value;
-        }
-        Headers = headers;
-        var query = new Dictionary<string, StringValues>(request.Query.Count, StringComparer.Ordinal);
-        foreach (var (name, value) in request.Query)
-        {
-            query[name] = value;
-        }
-        Query = query;
+        Headers = HandshakeValues.FromHeaders(request.Headers, request.Headers.Count);
+        Query = HandshakeValues.FromQuery(request.Query, request.Query.Count);
         RemoteAddress = context.Connection.RemoteIpAddress;
         IsSecure = request.IsHttps;
         Url = string.Concat(request.PathBase.ToString(), request.Path.ToString(), request.QueryString.ToString());
@@ -33,7 +23,7 @@ public sealed class EngineHandshake
         User = context.User;
     }
 
-    /// <summary>Request headers (case-insensitive names).</summary>
+    /// <summary>Request headers: lower-case names as Node gives them, looked up case-insensitively.</summary>
     public IReadOnlyDictionary<string, StringValues> Headers { get; }
 
     /// <summary>Query string parameters.</summary>

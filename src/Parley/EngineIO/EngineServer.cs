@@ -25,6 +25,7 @@ public sealed partial class EngineServer
         Logger = logger;
         OnConnection = onConnection;
         _time = time ?? TimeProvider.System;
+        Heartbeat = new EngineHeartbeat(_time);
     }
 
     /// <summary>The options in force.</summary>
@@ -36,6 +37,9 @@ public sealed partial class EngineServer
     internal ParleyMetrics Metrics { get; init; } = ParleyMetrics.Shared;
 
     internal TimeProvider Time => _time;
+
+    /// <summary>The one timer of every connection's heartbeat and other deadlines.</summary>
+    internal EngineHeartbeat Heartbeat { get; }
 
     private Action<EngineConnection> OnConnection { get; }
 
@@ -60,7 +64,11 @@ public sealed partial class EngineServer
     }
 
     /// <summary>Handles one request addressed to the Engine.IO path.</summary>
-    public async Task HandleRequestAsync(HttpContext context)
+    /// <remarks>
+    /// Not an async method: it returns the task of the method that serves the request, so a WebSocket's request does
+    /// not keep one more async state machine alive for the connection's whole life.
+    /// </remarks>
+    public Task HandleRequestAsync(HttpContext context)
     {
         var request = context.Request;
         var isWebSocket = context.WebSockets.IsWebSocketRequest;
@@ -69,7 +77,7 @@ public sealed partial class EngineServer
         {
             if (EngineCors.Apply(cors, context))
             {
-                return; // a preflight, answered
+                return Task.CompletedTask; // a preflight, answered
             }
         }
 
@@ -86,8 +94,7 @@ public sealed partial class EngineServer
         }
         else
         {
-            await RefuseAsync(context, EngineError.UnknownTransport, isWebSocket, transportName);
-            return;
+            return RefuseAsync(context, EngineError.UnknownTransport, isWebSocket, transportName);
         }
         var eio = request.Query["EIO"].ToString();
         int protocol;
@@ -101,14 +108,12 @@ public sealed partial class EngineServer
         }
         else
         {
-            await RefuseAsync(context, EngineError.UnsupportedProtocolVersion, isWebSocket, eio);
-            return;
+            return RefuseAsync(context, EngineError.UnsupportedProtocolVersion, isWebSocket, eio);
         }
         if (protocol == 3 && transport == EngineTransport.Polling && request.Query.ContainsKey("j"))
         {
             // engine.io would answer with its JSONP transport (transports/index.ts polling); Parley has none.
-            await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "JSONP polling is not supported");
-            return;
+            return RefuseAsync(context, EngineError.BadRequest, isWebSocket, "JSONP polling is not supported");
         }
 
         var sid = request.Query["sid"].ToString();
@@ -116,46 +121,25 @@ public sealed partial class EngineServer
         {
             if (!HttpMethods.IsGet(request.Method))
             {
-                await RefuseAsync(context, EngineError.BadHandshakeMethod, isWebSocket, request.Method);
-                return;
+                return RefuseAsync(context, EngineError.BadHandshakeMethod, isWebSocket, request.Method);
             }
             if (transport == EngineTransport.WebSocket && !isWebSocket)
             {
-                await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "websocket transport without an upgrade");
-                return;
+                return RefuseAsync(context, EngineError.BadRequest, isWebSocket, "websocket transport without an upgrade");
             }
-            if (Options.AllowRequest is { } allow)
-            {
-                RequestVerdict verdict;
-                try
-                {
-                    verdict = await allow(context);
-                }
-                catch (Exception ex)
-                {
-                    EngineLog.CallbackFailed(Logger, "-", ex);
-                    verdict = RequestVerdict.Deny();
-                }
-                if (!verdict.Allowed)
-                {
-                    await RefuseAsync(context, EngineError.Forbidden, isWebSocket, verdict.Message, verdict.Message);
-                    return;
-                }
-            }
-            await HandshakeAsync(context, transport, protocol);
-            return;
+            return Options.AllowRequest is { } allow
+                ? AllowThenHandshakeAsync(allow, context, transport, protocol, isWebSocket)
+                : HandshakeAsync(context, transport, protocol);
         }
 
         if (!_clients.TryGetValue(sid, out var connection) ||
             (connection.State == EngineConnectionState.Closed && !(connection.HasLingeringPoll && HttpMethods.IsGet(request.Method) && !isWebSocket)))
         {
-            await RefuseAsync(context, EngineError.UnknownSid, isWebSocket, sid);
-            return;
+            return RefuseAsync(context, EngineError.UnknownSid, isWebSocket, sid);
         }
         if (protocol != connection.Protocol)
         {
-            await RefuseAsync(context, EngineError.BadRequest, isWebSocket, "protocol revision mismatch");
-            return;
+            return RefuseAsync(context, EngineError.BadRequest, isWebSocket, "protocol revision mismatch");
         }
 
         if (isWebSocket)
@@ -165,33 +149,58 @@ public sealed partial class EngineServer
                 // A second WebSocket for a session that is upgrading or upgraded is accepted and closed at once,
                 // the first one keeps working (server.ts onWebSocket: "transport has already been upgraded").
                 EngineLog.BadRequest(Logger, sid, "WebSocket for a session already upgraded or upgrading");
-                using var extra = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
-                await CloseQuietlyAsync(extra);
-                return;
+                return AcceptAndCloseAsync(context);
             }
-            using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
-            await connection.RunUpgradeAsync(ws, _time);
-            return;
+            return AcceptUpgradeAsync(context, connection);
         }
 
         if (transport != EngineTransport.Polling || connection.Transport != EngineTransport.Polling)
         {
-            await RefuseAsync(context, EngineError.BadRequest, isWebSocket: false, "transport mismatch");
-            return;
+            return RefuseAsync(context, EngineError.BadRequest, isWebSocket: false, "transport mismatch");
         }
         if (HttpMethods.IsGet(request.Method))
         {
-            await connection.HandlePollAsync(context);
+            return connection.HandlePollAsync(context);
         }
-        else if (HttpMethods.IsPost(request.Method))
+        if (HttpMethods.IsPost(request.Method))
         {
-            await connection.HandlePostAsync(context);
+            return connection.HandlePostAsync(context);
         }
-        else
+        // polling.ts onRequest answers other methods with a bare 500.
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        return Task.CompletedTask;
+    }
+
+    private async Task AllowThenHandshakeAsync(Func<HttpContext, ValueTask<RequestVerdict>> allow, HttpContext context, EngineTransport transport, int protocol, bool isWebSocket)
+    {
+        RequestVerdict verdict;
+        try
         {
-            // polling.ts onRequest answers other methods with a bare 500.
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            verdict = await allow(context);
         }
+        catch (Exception ex)
+        {
+            EngineLog.CallbackFailed(Logger, "-", ex);
+            verdict = RequestVerdict.Deny();
+        }
+        if (!verdict.Allowed)
+        {
+            await RefuseAsync(context, EngineError.Forbidden, isWebSocket, verdict.Message, verdict.Message);
+            return;
+        }
+        await HandshakeAsync(context, transport, protocol);
+    }
+
+    private async Task AcceptUpgradeAsync(HttpContext context, EngineConnection connection)
+    {
+        using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
+        await connection.RunUpgradeAsync(ws);
+    }
+
+    private async Task AcceptAndCloseAsync(HttpContext context)
+    {
+        using var extra = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
+        await CloseQuietlyAsync(extra);
     }
 
     private async Task HandshakeAsync(HttpContext context, EngineTransport transport, int protocol)
@@ -224,7 +233,7 @@ public sealed partial class EngineServer
             EngineLog.CallbackFailed(Logger, id, ex);
             connection.OnClose(EngineCloseReasons.ForcedClose);
         }
-        connection.StartHeartbeat(_time);
+        connection.StartHeartbeat();
 
         if (transport == EngineTransport.Polling)
         {

@@ -86,7 +86,7 @@ public sealed class EchoHost : IAsyncDisposable
     public Task<string> ClosedReason(string sid) =>
         _closed.GetOrAdd(sid, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WithTimeout();
 
-    public bool IsOpen(string sid) => Connections.TryGetValue(sid, out var c) && c.State == EngineConnectionState.Open;
+    public bool IsOpen(string sid) => Connections.TryGetValue(sid, out var c) && c.State != EngineConnectionState.Closed;
 
     // ---- HTTP long-polling, by hand ----
 
