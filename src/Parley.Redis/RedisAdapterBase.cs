@@ -254,7 +254,7 @@ internal abstract class RedisAdapterBase : ParleyAdapter
             };
         }
         // Called from the inbox's worker, so after InitAsync.
-        _serverEvents!.Post(() => Namespace.OnServerSideEmit(eventName, args, ack));
+        _serverEvents!.Post(() => OnServerSideEmit(eventName, args, ack));
     }
 
     private protected static EventArgument[] AckArguments(JsonElement value, IReadOnlyList<ReadOnlyMemory<byte>> attachments) =>

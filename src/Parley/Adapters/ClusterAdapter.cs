@@ -605,7 +605,7 @@ public abstract class ClusterAdapter : ParleyAdapter
                 PublishResponse(requester, Message(ClusterMessageType.ServerSideEmitResponse, (requestId, value), WriteRequestIdAndPacket, attachments));
             };
         }
-        if (!_serverEvents.Writer.TryWrite(() => Namespace.OnServerSideEmit(eventName, args, ack)))
+        if (!_serverEvents.Writer.TryWrite(() => OnServerSideEmit(eventName, args, ack)))
         {
             var dropped = Interlocked.Increment(ref _droppedServerEvents);
             if ((dropped & (dropped - 1)) == 0)
