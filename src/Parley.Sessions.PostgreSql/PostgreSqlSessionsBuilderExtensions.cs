@@ -1,12 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
+using Parley.Sessions.PostgreSql;
 
-namespace Parley.Sessions.PostgreSql;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Chains the PostgreSQL store on <c>services.AddParleySessions(…)</c>.</summary>
 public static class PostgreSqlSessionsBuilderExtensions
 {
     /// <summary>Keeps sessions in PostgreSQL, in connect-pg-simple's table and format.</summary>
-    public static ParleySessionsBuilder AddPostgreSqlStore(this ParleySessionsBuilder builder, Action<PostgreSqlSessionStoreOptions> configure)
+    public static IParleySessionsBuilder AddPostgreSqlStore(this IParleySessionsBuilder builder, Action<PostgreSqlSessionStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);

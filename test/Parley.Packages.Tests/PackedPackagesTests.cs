@@ -114,7 +114,6 @@ public sealed class PackedPackagesTests : IAsyncLifetime
         // docs/getting-started.md, sections 1 to 3: an endpoint, the session's user, Redis for both.
         await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
             using Parley.Sessions;
-            using Parley.Sessions.Redis;
             using Parley.Sessions.SocketIO;
 
             var builder = WebApplication.CreateBuilder(args);
