@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Parley.Sessions.PostgreSql;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -10,7 +12,8 @@ public static class PostgreSqlSessionsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.Configure(configure);
+        builder.Services.AddOptions<PostgreSqlSessionStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlSessionStoreOptions>, PostgreSqlSessionStoreOptionsValidator>());
         return builder.AddStore<PostgreSqlSessionStore>();
     }
 }

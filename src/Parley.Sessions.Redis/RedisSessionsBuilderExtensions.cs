@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Parley.Sessions.Redis;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -10,7 +12,8 @@ public static class RedisSessionsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.Configure(configure);
+        builder.Services.AddOptions<RedisSessionStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
         return builder.AddStore<RedisSessionStore>();
     }
 

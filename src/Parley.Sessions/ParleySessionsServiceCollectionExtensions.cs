@@ -21,7 +21,8 @@ public static class ParleySessionsServiceCollectionExtensions
             options.Configure(configure);
         }
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParleySessionOptions>, ParleySessionOptionsValidator>());
-        services.AddOptions<MemorySessionStoreOptions>();
+        services.AddOptions<MemorySessionStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemorySessionStoreOptions>, MemorySessionStoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MemorySessionStore>();
         services.TryAddSingleton<SessionStore>(sp => sp.GetRequiredService<MemorySessionStore>());

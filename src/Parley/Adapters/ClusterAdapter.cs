@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Parley.Serialization;
 
 namespace Parley.Adapters;
@@ -37,12 +38,15 @@ public abstract class ClusterAdapter : ParleyAdapter
     private int _disposed;
 
     /// <summary>Creates the adapter of <paramref name="namespace"/>, with a fresh uid.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="OptionsValidationException">An option is out of range (<see cref="ClusterAdapterOptionsValidator"/>).</exception>
     protected ClusterAdapter(Namespace @namespace, ClusterAdapterOptions? options = null)
         : base(@namespace)
     {
         Options = options ?? new ClusterAdapterOptions();
-        Options.Validate();
+        if (new ClusterAdapterOptionsValidator().Validate(null, Options) is { Failed: true } result)
+        {
+            throw new OptionsValidationException(nameof(ClusterAdapterOptions), typeof(ClusterAdapterOptions), result.Failures);
+        }
         Uid = ClusterJson.RandomId();
         // Server-side event handlers are application code: they run in order on a worker of their own, never on the
         // transport's read loop, which a handler that blocks would stall for every namespace.
