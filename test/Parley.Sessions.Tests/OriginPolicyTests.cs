@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Parley.Sessions.SocketIO;
+using Parley.Internal;
 
 namespace Parley.Sessions.Tests;
 
