@@ -6,6 +6,7 @@ using System.Text.Json;
 using Parley.Adapters;
 using Parley.Internal;
 using Parley.MessagePack;
+using Parley.Protocol.SocketIO;
 using Parley.Serialization;
 
 namespace Parley.Redis;
@@ -275,7 +276,7 @@ internal static class RedisWire
         switch (json.ValueKind)
         {
             case JsonValueKind.Object:
-                if (TryGetPlaceholder(json, out var num) && num < attachments.Count)
+                if (PlaceholderReader.TryGetIndex(json, attachments.Count, out var num))
                 {
                     writer.WriteBinary(attachments[num].Span);
                     return;
@@ -331,13 +332,6 @@ internal static class RedisWire
         // JSON.stringify never writes 2.0 for an integral double, so a fraction or exponent means a JS non-integer
         // (or an integer beyond 64 bits); notepack writes those as float64 — WriteNumber picks int for 1e3.
         writer.WriteNumber(double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture));
-    }
-
-    private static bool TryGetPlaceholder(JsonElement json, out int num)
-    {
-        num = -1;
-        return json.TryGetProperty("_placeholder"u8, out var flag) && flag.ValueKind == JsonValueKind.True &&
-            json.TryGetProperty("num"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out num) && num >= 0;
     }
 
     /// <summary>Writes a payload's <c>[event, ...args]</c> as msgpack: its JSON is parsed once per broadcast, never per recipient.</summary>

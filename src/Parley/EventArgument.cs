@@ -34,9 +34,7 @@ public readonly struct EventArgument
     public bool TryGetBytes(out ReadOnlyMemory<byte> bytes)
     {
         bytes = default;
-        if (Element.ValueKind != JsonValueKind.Object || !Element.TryGetProperty("_placeholder"u8, out var flag) ||
-            flag.ValueKind != JsonValueKind.True || !Element.TryGetProperty("num"u8, out var num) || !num.TryGetInt32(out var index) ||
-            index < 0 || index >= (_attachments?.Count ?? 0))
+        if (!PlaceholderReader.TryGetIndex(Element, _attachments?.Count ?? 0, out var index))
         {
             return false;
         }
