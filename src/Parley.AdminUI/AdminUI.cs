@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using Parley.Diagnostics;
 using Parley.EngineIO;
+using Parley.Internal;
 
 namespace Parley.AdminUI;
 
@@ -414,7 +415,7 @@ public sealed partial class AdminUI : IAsyncDisposable
                 ["query"] = query,
                 ["issued"] = handshake.Issued,
                 ["secure"] = handshake.Secure,
-                ["time"] = handshake.Time,
+                ["time"] = JavaScriptDate.Format(handshake.Time),
                 ["url"] = handshake.Url,
                 ["xdomain"] = handshake.Xdomain,
             },

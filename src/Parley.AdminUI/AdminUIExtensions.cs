@@ -24,7 +24,7 @@ public static class AdminUIExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var options = new AdminUIOptions();
         configure(options);
-        options.Validate();
+        AdminUIOptionsValidator.ThrowIfInvalid(options);
         var admin = new AdminUI.AdminUI(io, options);
         // Its stats timer publishes through the adapter every few seconds: it must stop with the host, not outlive it
         // (publishing to a Redis that is gone, for as long as the process lives).

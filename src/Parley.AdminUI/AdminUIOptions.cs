@@ -42,35 +42,4 @@ public sealed class AdminUIOptions
 
     /// <summary>The window <see cref="MaxFailedSignIns"/> counts in (1 minute).</summary>
     public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>Checks that the options make sense; called by <c>UseAdminUI</c>.</summary>
-    internal void Validate()
-    {
-        if (string.IsNullOrEmpty(NamespaceName) || NamespaceName[0] != '/')
-        {
-            throw new InvalidOperationException("AdminUIOptions.NamespaceName must start with '/'.");
-        }
-        if (StatsInterval <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("AdminUIOptions.StatsInterval must be positive.");
-        }
-        if (MaxFailedSignIns < 1 || FailedSignInWindow <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("AdminUIOptions.MaxFailedSignIns must be at least 1 and FailedSignInWindow positive.");
-        }
-        if (AllowAnonymous)
-        {
-            return;
-        }
-        if (string.IsNullOrEmpty(Username) || string.IsNullOrEmpty(PasswordHash))
-        {
-            throw new InvalidOperationException(
-                "The admin UI needs AdminUIOptions.Username and PasswordHash (a bcrypt hash), or AllowAnonymous = true.");
-        }
-        if (!AdminUIPassword.IsBcryptHash(PasswordHash))
-        {
-            // lib/index.ts: "the `password` field must be a valid bcrypt hash".
-            throw new InvalidOperationException("AdminUIOptions.PasswordHash must be a valid bcrypt hash ($2a$/$2b$/$2y$, cost 4-31).");
-        }
-    }
 }

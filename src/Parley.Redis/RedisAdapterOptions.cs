@@ -51,20 +51,4 @@ public sealed class RedisAdapterOptions
 
     /// <summary>Sharded: which rooms get their own shard channel (<c>subscriptionMode</c>). Default <see cref="ShardedSubscriptionMode.Dynamic"/>.</summary>
     public ShardedSubscriptionMode SubscriptionMode { get; set; } = ShardedSubscriptionMode.Dynamic;
-
-    internal void Validate()
-    {
-        if (string.IsNullOrEmpty(Key) || string.IsNullOrEmpty(ChannelPrefix))
-        {
-            throw new ArgumentException("RedisAdapterOptions.Key and ChannelPrefix must not be empty");
-        }
-        if (RequestsTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("RedisAdapterOptions.RequestsTimeout must be positive");
-        }
-        if (ServerCountCacheDuration < TimeSpan.Zero || MaxQueuedMessages <= 0)
-        {
-            throw new ArgumentException("RedisAdapterOptions.ServerCountCacheDuration must not be negative and MaxQueuedMessages must be positive");
-        }
-    }
 }

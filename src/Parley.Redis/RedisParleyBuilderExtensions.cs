@@ -42,11 +42,11 @@ public static class RedisParleyBuilderExtensions
 
     private static IParleyBuilder AddRedisCore(this IParleyBuilder builder, Action<RedisAdapterOptions> configure)
     {
-        builder.Services.AddOptions<RedisAdapterOptions>().Configure(configure);
+        builder.Services.AddOptions<RedisAdapterOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisAdapterOptions>, RedisAdapterOptionsValidator>());
         builder.Services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RedisAdapterOptions>>().Value;
-            options.Validate();
             var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
             var metrics = sp.GetRequiredService<RedisMetrics>();
             var connections = options.Configuration is { } configuration

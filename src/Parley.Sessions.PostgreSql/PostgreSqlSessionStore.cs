@@ -52,22 +52,15 @@ public sealed partial class PostgreSqlSessionStore : SessionStore, IAsyncDisposa
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        // PostgreSqlSessionStoreOptionsValidator (ValidateOnStart) has checked there is one or the other.
         if (_options.DataSource is { } ds)
         {
             _dataSource = ds;
         }
-        else if (!string.IsNullOrEmpty(_options.ConnectionString))
-        {
-            _dataSource = NpgsqlDataSource.Create(_options.ConnectionString);
-            _ownsDataSource = true;
-        }
         else
         {
-            throw new InvalidOperationException("PostgreSqlSessionStoreOptions needs a ConnectionString or a DataSource.");
-        }
-        if (string.IsNullOrEmpty(_options.TableName))
-        {
-            throw new InvalidOperationException("PostgreSqlSessionStoreOptions.TableName must not be empty.");
+            _dataSource = NpgsqlDataSource.Create(_options.ConnectionString!);
+            _ownsDataSource = true;
         }
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;

@@ -1,16 +1,19 @@
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Parley.Sessions.Redis;
 
-namespace Parley.Sessions.Redis;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Chains the Redis store on <c>services.AddParleySessions(…)</c>.</summary>
 public static class RedisSessionsBuilderExtensions
 {
     /// <summary>Keeps sessions in Redis, in connect-redis's format (<c>sess:&lt;id&gt;</c>).</summary>
-    public static ParleySessionsBuilder AddRedisStore(this ParleySessionsBuilder builder, Action<RedisSessionStoreOptions> configure)
+    public static IParleySessionsBuilder AddRedisStore(this IParleySessionsBuilder builder, Action<RedisSessionStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.Configure(configure);
+        builder.Services.AddOptions<RedisSessionStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
         return builder.AddStore<RedisSessionStore>();
     }
 
@@ -18,9 +21,9 @@ public static class RedisSessionsBuilderExtensions
     /// Keeps sessions in the application's <c>IConnectionMultiplexer</c> (registered in DI, shared with the Redis
     /// adapter or IDistributedCache).
     /// </summary>
-    public static ParleySessionsBuilder AddRedisStore(this ParleySessionsBuilder builder) => builder.AddRedisStore(_ => { });
+    public static IParleySessionsBuilder AddRedisStore(this IParleySessionsBuilder builder) => builder.AddRedisStore(_ => { });
 
     /// <summary>Keeps sessions in the Redis at <paramref name="url"/> (a URL or a StackExchange.Redis configuration string).</summary>
-    public static ParleySessionsBuilder AddRedisStore(this ParleySessionsBuilder builder, string url) =>
+    public static IParleySessionsBuilder AddRedisStore(this IParleySessionsBuilder builder, string url) =>
         builder.AddRedisStore(o => o.Url = url);
 }

@@ -24,10 +24,6 @@ public sealed partial class MemorySessionStore : SessionStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        if (_options.MaxSessions < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), "MemorySessionStoreOptions.MaxSessions must be at least 1.");
-        }
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _sweeper = _time.CreateTimer(static s => ((MemorySessionStore)s!).Sweep(), this, _options.SweepInterval, _options.SweepInterval);

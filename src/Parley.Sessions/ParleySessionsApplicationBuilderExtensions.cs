@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Parley.Sessions;
 
-namespace Parley.Sessions;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Adds the session middleware to a pipeline.</summary>
 public static class ParleySessionsApplicationBuilderExtensions

@@ -1,8 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Parley;
+using Parley.Sessions;
 
-namespace Parley.Sessions;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers express-session compatible sessions.</summary>
 public static class ParleySessionsServiceCollectionExtensions
@@ -11,7 +12,7 @@ public static class ParleySessionsServiceCollectionExtensions
     /// Adds sessions with the memory store unless another is chained (<c>.AddPostgreSqlStore(…)</c>); options are
     /// validated at start-up. Then call <c>app.UseParleySessions()</c>.
     /// </summary>
-    public static ParleySessionsBuilder AddParleySessions(this IServiceCollection services, Action<ParleySessionOptions>? configure = null)
+    public static IParleySessionsBuilder AddParleySessions(this IServiceCollection services, Action<ParleySessionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<ParleySessionOptions>().ValidateOnStart();
@@ -20,14 +21,20 @@ public static class ParleySessionsServiceCollectionExtensions
             options.Configure(configure);
         }
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParleySessionOptions>, ParleySessionOptionsValidator>());
-        services.AddOptions<MemorySessionStoreOptions>();
+        services.AddOptions<MemorySessionStoreOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemorySessionStoreOptions>, MemorySessionStoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MemorySessionStore>();
         services.TryAddSingleton<SessionStore>(sp => sp.GetRequiredService<MemorySessionStore>());
         services.AddMetrics();
-        services.TryAddSingleton<Diagnostics.SessionMetrics>();
+        services.TryAddSingleton<Parley.Sessions.Diagnostics.SessionMetrics>();
         services.TryAddSingleton<ParleySessionManager>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHandshakeRedactor, SocketIO.SessionCookieRedactor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHandshakeRedactor, Parley.Sessions.SocketIO.SessionCookieRedactor>());
         return new ParleySessionsBuilder(services);
+    }
+
+    private sealed class ParleySessionsBuilder(IServiceCollection services) : IParleySessionsBuilder
+    {
+        public IServiceCollection Services { get; } = services;
     }
 }

@@ -27,17 +27,4 @@ public sealed class ConnectionStateRecoveryOptions
     /// expire after <see cref="MaxDisconnectionDuration"/>.
     /// </summary>
     public int MaxSessions { get; set; } = 100_000;
-
-    /// <summary>Checks the options; called at start-up.</summary>
-    public void Validate()
-    {
-        if (MaxDisconnectionDuration <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("ConnectionStateRecovery.MaxDisconnectionDuration must be positive.");
-        }
-        if (MaxPackets < 1 || MaxBytes < 1 || MaxSessions < 1)
-        {
-            throw new InvalidOperationException("ConnectionStateRecovery.MaxPackets, MaxBytes and MaxSessions must be >= 1.");
-        }
-    }
 }

@@ -2,7 +2,7 @@ namespace Parley;
 
 /// <summary>
 /// An argument a client sent cannot be read as the type a handler asked for (socket.io's clients send any
-/// JSON). Thrown by <see cref="SocketEvent.Get{T}(int)"/> and <see cref="Serialization.EventArgument"/>; when it
+/// JSON). Thrown by <see cref="SocketEvent.Get{T}(int)"/> and <see cref="EventArgument"/>; when it
 /// escapes a handler, the server counts it against the client instead of logging an error with its stack
 /// (docs/security.md "Client faults").
 /// </summary>

@@ -171,11 +171,9 @@ public class Namespace
         }
     }
 
-    /// <summary>
-    /// Delivers an event from another node to the <see cref="On"/> handlers; <paramref name="ack"/> (when the
-    /// sender waits) receives the handler's acknowledgement.
-    /// </summary>
-    public void OnServerSideEmit(string eventName, EventArgument[] args, Action<object?[]>? ack)
+    // Delivers an event from another node to the On handlers; ack (when the sender waits) receives the handler's
+    // acknowledgement. Adapters reach it through ParleyAdapter.OnServerSideEmit.
+    internal void OnServerSideEmit(string eventName, EventArgument[] args, Action<object?[]>? ack)
     {
         if (!_serverHandlers.TryGetValue(eventName, out var handlers))
         {

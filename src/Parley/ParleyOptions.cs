@@ -53,29 +53,6 @@ public sealed class ParleyOptions
     /// </summary>
     public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Checks the options; called at start-up.</summary>
-    public void Validate()
-    {
-        Engine.Validate();
-        ConnectionStateRecovery?.Validate();
-        if (ConnectTimeout <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("ConnectTimeout must be positive.");
-        }
-        if (MaxClientFaults < 1)
-        {
-            throw new InvalidOperationException("MaxClientFaults must be >= 1.");
-        }
-        if (Parsers.Count == 0)
-        {
-            throw new InvalidOperationException("Parsers must list at least one parser.");
-        }
-        if (MaxAttachments < 0 || MaxJsonDepth < 1)
-        {
-            throw new InvalidOperationException("MaxAttachments must be >= 0 and MaxJsonDepth >= 1.");
-        }
-    }
-
     internal JsonSerializerOptions CreateWireSerializerOptions()
     {
         var options = new JsonSerializerOptions(SerializerOptions)

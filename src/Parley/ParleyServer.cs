@@ -28,7 +28,6 @@ public sealed class ParleyServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        options.Validate();
         Options = options;
         Logger = loggerFactory.CreateLogger("Parley");
         LoggerFactory = loggerFactory;

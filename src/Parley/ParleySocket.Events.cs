@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Parley.Protocol.SocketIO;
-using Parley.Serialization;
 
 namespace Parley;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Parley.Adapters;
 using Parley.Protocol.EngineIO;
 using Parley.Protocol.SocketIO;
-using Parley.Serialization;
 
 namespace Parley;
 

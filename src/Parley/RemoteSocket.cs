@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Parley.Adapters;
-using Parley.Serialization;
 
 namespace Parley;
 

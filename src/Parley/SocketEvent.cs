@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Parley.Serialization;
 
 namespace Parley;
 
@@ -17,15 +16,18 @@ public sealed class SocketEvent
 
     internal SocketEvent(ParleySocket? socket, JsonSerializerOptions options, string name, EventArgument[] arguments, long? ackId)
     {
-        Socket = socket!;
+        Socket = socket;
         _options = options;
         Name = name;
         Arguments = arguments;
         _ackId = ackId;
     }
 
-    /// <summary>The socket that sent it (null for events from another node, see <c>Namespace.On</c>).</summary>
-    public ParleySocket Socket { get; }
+    /// <summary>
+    /// The socket that sent it; null for an event another node sent with <c>ServerSideEmitAsync</c> (received with
+    /// <see cref="Namespace.On"/>), which no socket sent.
+    /// </summary>
+    public ParleySocket? Socket { get; }
 
     /// <summary>The event name.</summary>
     public string Name { get; }
@@ -65,7 +67,8 @@ public sealed class SocketEvent
             serverAck(args);
             return Task.CompletedTask;
         }
-        Socket.SendAck(id, args);
+        // Only server-side events (Socket null) carry a ServerAck, answered above.
+        Socket!.SendAck(id, args);
         return Task.CompletedTask;
     }
 

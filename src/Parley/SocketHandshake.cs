@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Primitives;
 using Parley.EngineIO;
+using Parley.Internal;
 
 namespace Parley;
 
@@ -15,7 +15,7 @@ public sealed class SocketHandshake
 
     /// <summary>Creates a handshake (for remote sockets and tests).</summary>
     [JsonConstructor]
-    public SocketHandshake(IReadOnlyDictionary<string, string> headers, string time, string address, bool xdomain, bool secure, long issued, string url,
+    public SocketHandshake(IReadOnlyDictionary<string, string> headers, DateTimeOffset time, string address, bool xdomain, bool secure, long issued, string url,
         IReadOnlyDictionary<string, string> query, JsonElement auth)
     {
         Headers = headers;
@@ -30,7 +30,7 @@ public sealed class SocketHandshake
     }
 
     internal SocketHandshake(EngineHandshake engine, JsonElement? auth)
-        : this(Flatten(engine.Headers), engine.Time.ToString("ddd MMM dd yyyy HH:mm:ss 'GMT+0000 (Coordinated Universal Time)'", CultureInfo.InvariantCulture),
+        : this(Flatten(engine.Headers), engine.Time,
             engine.RemoteAddress?.ToString() ?? "", engine.Headers.ContainsKey("origin"), engine.IsSecure, engine.Time.ToUnixTimeMilliseconds(), engine.Url,
             Flatten(engine.Query, lowerCaseKeys: false), auth?.Clone() ?? s_emptyAuth)
     {
@@ -55,8 +55,12 @@ public sealed class SocketHandshake
     /// <summary>Request headers of the opening request (lower-case names, as Node gives them).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 
-    /// <summary>When the connection opened, as a JavaScript <c>Date.toString()</c>.</summary>
-    public string Time { get; }
+    /// <summary>
+    /// When the connection opened. socket.io's <c>handshake.time</c> is JavaScript's <c>Date.toString()</c>; that
+    /// form is what JSON gets, and what the wire to Node peers and the admin UI carries.
+    /// </summary>
+    [JsonConverter(typeof(JavaScriptDateJsonConverter))]
+    public DateTimeOffset Time { get; }
 
     /// <summary>The client's address.</summary>
     public string Address { get; }

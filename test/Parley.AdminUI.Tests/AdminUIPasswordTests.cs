@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Parley.AdminUI.Tests;
 
 /// <summary>
@@ -53,7 +55,8 @@ public sealed class AdminUIPasswordTests
         Assert.False(AdminUIPassword.IsBcryptHash(notAHash));
         Assert.False(AdminUIPassword.Verify("parley-admin", notAHash));
         var options = new AdminUIOptions { Username = "admin", PasswordHash = notAHash };
-        Assert.Throws<InvalidOperationException>(options.Validate);
+        var error = Assert.Throws<OptionsValidationException>(() => AdminUIOptionsValidator.ThrowIfInvalid(options));
+        Assert.Contains("AdminUIOptions.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +70,8 @@ public sealed class AdminUIPasswordTests
     [Fact]
     public void Without_credentials_the_admin_UI_does_not_start_unless_anonymous_access_is_explicit()
     {
-        Assert.Throws<InvalidOperationException>(new AdminUIOptions().Validate);
-        new AdminUIOptions { AllowAnonymous = true }.Validate();
+        var error = Assert.Throws<OptionsValidationException>(() => AdminUIOptionsValidator.ThrowIfInvalid(new AdminUIOptions()));
+        Assert.Contains("AdminUIOptions.Username", error.Message, StringComparison.Ordinal);
+        AdminUIOptionsValidator.ThrowIfInvalid(new AdminUIOptions { AllowAnonymous = true });
     }
 }

@@ -113,9 +113,8 @@ public sealed class PackedPackagesTests : IAsyncLifetime
             """);
         // docs/getting-started.md, sections 1 to 3: an endpoint, the session's user, Redis for both.
         await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
+            using Parley;
             using Parley.Sessions;
-            using Parley.Sessions.Redis;
-            using Parley.Sessions.SocketIO;
 
             var builder = WebApplication.CreateBuilder(args);
             var redis = builder.Configuration["Redis"]!;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Sessions.PostgreSql;
 using Parley.Sessions.Redis;
 using Parley.Testing;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Parley.Sessions.SocketIO;
+using Parley.Internal;
 
 namespace Parley.Sessions.Tests;
 
@@ -13,7 +13,7 @@ public sealed class OriginPolicyTests
         {
             headers["origin"] = origin;
         }
-        return new SocketHandshake(headers, "", "127.0.0.1", origin is not null, secure, 0, "/socket.io/", new Dictionary<string, string>(), default(JsonElement));
+        return new SocketHandshake(headers, DateTimeOffset.UnixEpoch, "127.0.0.1", origin is not null, secure, 0, "/socket.io/", new Dictionary<string, string>(), default(JsonElement));
     }
 
     [Theory]

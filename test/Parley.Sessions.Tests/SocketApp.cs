@@ -14,7 +14,7 @@ public sealed class SocketAppOptions
     public Action<ParleySessionOptions>? Sessions { get; init; }
 
     /// <summary>The store (memory when null).</summary>
-    public Action<ParleySessionsBuilder>? Store { get; init; }
+    public Action<IParleySessionsBuilder>? Store { get; init; }
 
     /// <summary>The clock of sessions and stores.</summary>
     public TimeProvider? Time { get; init; }

@@ -18,7 +18,7 @@ namespace Parley.Sessions.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class SocketSessionTests(PostgresServer postgres, RedisServer redis) : IClassFixture<RedisServer>
 {
-    private async Task<Action<ParleySessionsBuilder>> StoreAsync(string store)
+    private async Task<Action<IParleySessionsBuilder>> StoreAsync(string store)
     {
         switch (store)
         {

@@ -3,7 +3,8 @@ using System.Text.Json;
 
 namespace Parley.Protocol.SocketIO;
 
-internal enum PlaceholderKind
+/// <summary>What <see cref="PlaceholderReader.Read"/> found.</summary>
+public enum PlaceholderKind
 {
     /// <summary>Not an object, or its <c>_placeholder</c> is not <c>true</c>: an ordinary value.</summary>
     NotPlaceholder,
@@ -15,13 +16,21 @@ internal enum PlaceholderKind
     Invalid,
 }
 
-/// <summary>Reads binary placeholders the way socket.io-parser lib/binary.ts <c>_reconstructPacket</c> does.</summary>
-internal static class PlaceholderReader
+/// <summary>
+/// Reads binary placeholders (<c>{"_placeholder":true,"num":N}</c>) the way socket.io-parser lib/binary.ts
+/// <c>_reconstructPacket</c> does. The one placeholder test: the decoder, event arguments, the placeholder converter
+/// and the Redis adapter's msgpack bridge all call it.
+/// </summary>
+public static class PlaceholderReader
 {
     private static ReadOnlySpan<byte> PlaceholderName => "_placeholder"u8;
 
     private static ReadOnlySpan<byte> NumName => "num"u8;
 
+    /// <summary>
+    /// Whether <paramref name="element"/> is a placeholder: an object whose (last, as in JSON.parse) <c>_placeholder</c>
+    /// is <c>true</c>, with <paramref name="num"/> its (last) <c>num</c> when that is a non-negative integer.
+    /// </summary>
     public static PlaceholderKind Read(JsonElement element, out long num)
     {
         num = 0;
@@ -66,5 +75,20 @@ internal static class PlaceholderReader
 
         num = (long)value;
         return PlaceholderKind.Valid;
+    }
+
+    /// <summary>
+    /// True when <paramref name="element"/> is a valid placeholder whose <c>num</c> is below
+    /// <paramref name="attachmentCount"/>; <paramref name="index"/> is then that number.
+    /// </summary>
+    public static bool TryGetIndex(JsonElement element, int attachmentCount, out int index)
+    {
+        if (Read(element, out var num) == PlaceholderKind.Valid && num < attachmentCount)
+        {
+            index = (int)num;
+            return true;
+        }
+        index = -1;
+        return false;
     }
 }

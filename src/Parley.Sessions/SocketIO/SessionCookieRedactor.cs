@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Parley.Internal;
 
 namespace Parley.Sessions.SocketIO;
 

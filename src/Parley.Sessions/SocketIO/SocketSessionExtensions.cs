@@ -1,8 +1,11 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Parley.Internal;
+using Parley.Sessions;
+using Parley.Sessions.SocketIO;
 
-namespace Parley.Sessions.SocketIO;
+namespace Parley;
 
 /// <summary>
 /// Shares the HTTP session with Socket.IO: at the handshake the signed <c>connect.sid</c> cookie (or the signed

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Parley.Serialization;
 
 namespace Parley.Adapters;
@@ -38,7 +39,7 @@ public abstract partial class ClusterAdapter : ParleyAdapter
     private int _disposed;
 
     /// <summary>Creates the adapter of <paramref name="namespace"/>, with a fresh uid.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="OptionsValidationException">An option is out of range (<see cref="ClusterAdapterOptionsValidator"/>).</exception>
     protected ClusterAdapter(Namespace @namespace, ClusterAdapterOptions? options = null)
         : this(@namespace, options, ClusterJson.RandomId())
     {
@@ -48,14 +49,17 @@ public abstract partial class ClusterAdapter : ParleyAdapter
     /// Creates the adapter of <paramref name="namespace"/> with the node id <paramref name="uid"/>, for a transport
     /// whose wire format has ids of its own (the classic Redis adapter's are six characters, npm uid2).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="OptionsValidationException">An option is out of range (<see cref="ClusterAdapterOptionsValidator"/>).</exception>
     /// <exception cref="ArgumentException"><paramref name="uid"/> is empty.</exception>
     protected ClusterAdapter(Namespace @namespace, ClusterAdapterOptions? options, string uid)
         : base(@namespace)
     {
         ArgumentException.ThrowIfNullOrEmpty(uid);
         Options = options ?? new ClusterAdapterOptions();
-        Options.Validate();
+        if (new ClusterAdapterOptionsValidator().Validate(null, Options) is { Failed: true } result)
+        {
+            throw new OptionsValidationException(nameof(ClusterAdapterOptions), typeof(ClusterAdapterOptions), result.Failures);
+        }
         Uid = uid;
         // Server-side event handlers are application code: they run in order on a worker of their own, never on the
         // transport's read loop, which a handler that blocks would stall for every namespace.
@@ -695,7 +699,7 @@ public abstract partial class ClusterAdapter : ParleyAdapter
                 PublishResponse(requester, Message(ClusterMessageType.ServerSideEmitResponse, (requestId, value), WriteRequestIdAndPacket, attachments));
             };
         }
-        if (!_serverEvents.Writer.TryWrite(() => Namespace.OnServerSideEmit(eventName, args, ack)))
+        if (!_serverEvents.Writer.TryWrite(() => OnServerSideEmit(eventName, args, ack)))
         {
             var dropped = Interlocked.Increment(ref _droppedServerEvents);
             if ((dropped & (dropped - 1)) == 0)

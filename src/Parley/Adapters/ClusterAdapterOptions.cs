@@ -14,21 +14,4 @@ public sealed class ClusterAdapterOptions
 
     /// <summary><see cref="ClusterAdapterWithHeartbeat"/>: after how long without a message a node counts as gone. Default 10 s.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
-    public void Validate()
-    {
-        if (RequestsTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(RequestsTimeout), RequestsTimeout, "ClusterAdapterOptions.RequestsTimeout must be positive");
-        }
-        if (HeartbeatInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), HeartbeatInterval, "ClusterAdapterOptions.HeartbeatInterval must be positive");
-        }
-        if (HeartbeatTimeout <= HeartbeatInterval)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HeartbeatTimeout), HeartbeatTimeout, "ClusterAdapterOptions.HeartbeatTimeout must be longer than HeartbeatInterval");
-        }
-    }
 }

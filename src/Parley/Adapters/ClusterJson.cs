@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Parley.Internal;
 
 namespace Parley.Adapters;
 
@@ -116,7 +117,7 @@ internal static class ClusterJson
         var h = s.Handshake;
         w.WritePropertyName("headers");
         WriteStringMap(w, h.Headers);
-        w.WriteString("time", h.Time);
+        w.WriteString("time", JavaScriptDate.Format(h.Time));
         w.WriteString("address", h.Address);
         w.WriteBoolean("xdomain", h.Xdomain);
         w.WriteBoolean("secure", h.Secure);
@@ -156,7 +157,7 @@ internal static class ClusterJson
         var h = TryGet(s, "handshake", out var hs) ? hs : default;
         var handshake = new SocketHandshake(
             ReadStringMap(h, "headers"),
-            GetString(h, "time") ?? "",
+            ReadTime(h),
             GetString(h, "address") ?? "",
             TryGet(h, "xdomain", out var xd) && xd.ValueKind == JsonValueKind.True,
             TryGet(h, "secure", out var sc) && sc.ValueKind == JsonValueKind.True,
@@ -167,6 +168,13 @@ internal static class ClusterJson
         var data = s.ValueKind == JsonValueKind.Object && s.TryGetProperty("data", out var d) ? d : Null;
         return new RemoteSocket(nsp, GetString(s, "id") ?? "", handshake, ReadSet(s, "rooms"), data);
     }
+
+    // Node's Date.toString(), with the sender's offset; from "issued" (Unix ms, the same instant) when unreadable.
+    private static DateTimeOffset ReadTime(JsonElement h) =>
+        JavaScriptDate.TryParse(GetString(h, "time"), out var time) ? time
+        : TryGet(h, "issued", out var iss) && iss.ValueKind == JsonValueKind.Number && iss.TryGetInt64(out var ms) && ms is >= -62135596800000 and <= 253402300799999
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : default;
 
     private static Dictionary<string, string> ReadStringMap(JsonElement obj, string name)
     {

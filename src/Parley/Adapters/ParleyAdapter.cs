@@ -613,6 +613,19 @@ public abstract class ParleyAdapter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Delivers a server-side event another node sent (<see cref="Namespace.ServerSideEmitAsync"/> there) to this
+    /// namespace's <see cref="Namespace.On"/> handlers; <paramref name="ack"/>, when the sender waits for
+    /// acknowledgements, receives the handler's answer (socket.io-adapter's <c>onServerSideEmit</c>). A cluster
+    /// adapter calls it for each server-side event it receives from another node.
+    /// </summary>
+    protected void OnServerSideEmit(string eventName, EventArgument[] args, Action<object?[]>? ack)
+    {
+        ArgumentNullException.ThrowIfNull(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        Namespace.OnServerSideEmit(eventName, args, ack);
+    }
+
     /// <summary>Sends an event to the other nodes' <c>Namespace.On</c> handlers; nothing to do on one node.</summary>
     public virtual Task ServerSideEmitAsync(SocketPayload payload) => Task.CompletedTask;
 

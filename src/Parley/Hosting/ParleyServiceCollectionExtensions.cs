@@ -21,11 +21,12 @@ public static class ParleyServiceCollectionExtensions
     public static IParleyBuilder AddParley(this IServiceCollection services, Action<ParleyOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ParleyOptions>();
+        var options = services.AddOptions<ParleyOptions>().ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);
         }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ParleyOptions>, ParleyOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ParleyAdapterFactory>(_ => new ParleyAdapterFactory(static nsp => new InMemoryAdapter(nsp)));
         services.AddMetrics();

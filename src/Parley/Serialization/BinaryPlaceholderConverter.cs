@@ -46,8 +46,7 @@ internal static class AttachmentScope
         }
         using var doc = JsonDocument.ParseValue(ref reader);
         var attachments = t_readingAttachments;
-        if (attachments is null || !doc.RootElement.TryGetProperty("_placeholder"u8, out var flag) || flag.ValueKind != JsonValueKind.True ||
-            !doc.RootElement.TryGetProperty("num"u8, out var num) || !num.TryGetInt32(out var index) || index < 0 || index >= attachments.Count)
+        if (attachments is null || !PlaceholderReader.TryGetIndex(doc.RootElement, attachments.Count, out var index))
         {
             throw new JsonException("Expected a binary placeholder.");
         }

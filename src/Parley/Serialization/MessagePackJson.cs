@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using MessagePack;
+using Parley.Protocol.SocketIO;
 
 namespace Parley.Serialization;
 
@@ -389,7 +390,7 @@ public static class MessagePackJson
         switch (json.ValueKind)
         {
             case JsonValueKind.Object:
-                if (IsPlaceholder(json, attachments.Count, out var num))
+                if (PlaceholderReader.TryGetIndex(json, attachments.Count, out var num))
                 {
                     writer.Write(attachments[num].Span);
                     return;
@@ -474,12 +475,4 @@ public static class MessagePackJson
 
     /// <summary>An integral double modulo 2^64, exactly (two's complement for negatives).</summary>
     private static ulong Modulo64(double value) => (ulong)(new BigInteger(value) & ulong.MaxValue);
-
-    /// <summary>socket.io-parser's test (<c>reconstructPacket</c>): <c>_placeholder === true</c> and an in-range <c>num</c>.</summary>
-    private static bool IsPlaceholder(JsonElement json, int count, out int num)
-    {
-        num = -1;
-        return json.TryGetProperty("_placeholder"u8, out var flag) && flag.ValueKind == JsonValueKind.True &&
-            json.TryGetProperty("num"u8, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out num) && num >= 0 && num < count;
-    }
 }

@@ -1,9 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace Parley.Sessions.SocketIO;
+namespace Parley.Internal;
 
-/// <summary>Copies of a handshake without a credential, for <see cref="IHandshakeRedactor"/> and <see cref="ParleySocket.RedactHandshake"/>.</summary>
+/// <summary>
+/// Copies of a handshake without a credential, for <see cref="IHandshakeRedactor"/> and <see cref="ParleySocket.RedactHandshake"/>.
+/// Shared source, linked into Parley (<c>io.UseAuthentication()</c>) and Parley.Sessions (<c>io.UseSessions()</c>).
+/// </summary>
 internal static class HandshakeRedaction
 {
     /// <summary>

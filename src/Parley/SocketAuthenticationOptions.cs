@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace Parley.Sessions.SocketIO;
+namespace Parley;
 
 /// <summary>How a namespace admits sockets by their ASP.NET Core user (<c>io.UseAuthentication(o => …)</c>).</summary>
 public sealed class SocketAuthenticationOptions
@@ -22,7 +22,7 @@ public sealed class SocketAuthenticationOptions
     public string UserIdClaimType { get; set; } = ClaimTypes.NameIdentifier;
 
     /// <summary>
-    /// Origins allowed besides the request's own, compared as <see cref="SocketSessionOptions.AllowedOrigins"/> are. The
+    /// Origins allowed besides the request's own, compared as the sessions package's <c>SocketSessionOptions.AllowedOrigins</c> are. The
     /// check applies to every handshake that carries an <c>Origin</c>: authentication cookies (and Basic or Windows
     /// authentication) are sent by browsers to a WebSocket opened by any site. A page on another origin that
     /// authenticates with a token must be listed here.

@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Parley.Internal;
 
-namespace Parley.Sessions.SocketIO;
+namespace Parley;
 
 /// <summary>
 /// Admits sockets by the ASP.NET Core user of their opening request (<c>app.UseAuthentication()</c> ran before
@@ -38,7 +39,7 @@ public static partial class SocketAuthenticationExtensions
         var options = new SocketAuthenticationOptions();
         configure?.Invoke(options);
         var services = nsp.Server.Services ?? throw new InvalidOperationException("UseAuthentication needs a server created by AddParley().");
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Sessions.SocketIO");
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Authentication");
         var origins = new OriginPolicy(options.AllowedOrigins, nameof(SocketAuthenticationOptions) + "." + nameof(SocketAuthenticationOptions.AllowedOrigins));
         // Scheme options are complete only once the host has built them; read them at the first admitted handshake.
         var redaction = new Lazy<Task<Func<SocketHandshake, SocketHandshake>>>(() => CreateRedactionAsync(services, options));

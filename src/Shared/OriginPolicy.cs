@@ -1,9 +1,10 @@
-namespace Parley.Sessions.SocketIO;
+namespace Parley.Internal;
 
 /// <summary>
 /// Which <c>Origin</c> may open a handshake that a cookie authenticates: the request's own origin (scheme, host and
 /// port, default ports made explicit) and the configured ones. This is what stops cross-site WebSocket hijacking:
 /// browsers attach cookies to a WebSocket opened by any site, and the WebSocket handshake has no CORS check.
+/// Shared source, linked into Parley (<c>io.UseAuthentication()</c>) and Parley.Sessions (<c>io.UseSessions()</c>).
 /// </summary>
 /// <remarks>
 /// A handshake without <c>Origin</c> passes. Browsers send it on every WebSocket handshake and on every cross-origin
