@@ -93,31 +93,6 @@ public sealed class EngineOptions
     /// <c>maxFragments</c>, CVE-2026-48779: a flood of tiny fragments).
     /// </summary>
     public int MaxWebSocketFragments { get; set; } = 131_072;
-
-    /// <summary>Checks that the options make sense; called at start-up.</summary>
-    public void Validate()
-    {
-        if (PingInterval <= TimeSpan.Zero || PingTimeout <= TimeSpan.Zero || UpgradeTimeout <= TimeSpan.Zero)
-        {
-            throw new InvalidOperationException("Engine.IO PingInterval, PingTimeout and UpgradeTimeout must be positive.");
-        }
-        if (MaxHttpBufferSize <= 0 || MaxOutgoingBufferSize <= 0 || MaxWebSocketFragments <= 0)
-        {
-            throw new InvalidOperationException("Engine.IO MaxHttpBufferSize, MaxOutgoingBufferSize and MaxWebSocketFragments must be positive.");
-        }
-        if (HttpCompressionThreshold < 0)
-        {
-            throw new InvalidOperationException("Engine.IO HttpCompressionThreshold must be non-negative.");
-        }
-        if (PerMessageDeflateWindowBits is < 9 or > 15 || PerMessageDeflateThreshold < 0)
-        {
-            throw new InvalidOperationException("Engine.IO PerMessageDeflateWindowBits must be within 9–15 and PerMessageDeflateThreshold non-negative.");
-        }
-        if (Transports.Count == 0)
-        {
-            throw new InvalidOperationException("Engine.IO needs at least one transport.");
-        }
-    }
 }
 
 /// <summary>An Engine.IO transport.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Parley.Diagnostics;
 using Parley.Protocol.EngineIO;
 
@@ -17,10 +18,14 @@ public sealed partial class EngineServer
     private readonly TimeProvider _time;
 
     /// <summary>Creates a server; <paramref name="onConnection"/> receives every new connection before its first message.</summary>
+    /// <exception cref="OptionsValidationException">An option is out of range (<see cref="EngineOptionsValidator"/>).</exception>
     public EngineServer(EngineOptions options, ILogger logger, Action<EngineConnection> onConnection, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        if (new EngineOptionsValidator().Validate(null, options) is { Failed: true } result)
+        {
+            throw new OptionsValidationException(nameof(EngineOptions), typeof(EngineOptions), result.Failures);
+        }
         Options = options;
         Logger = logger;
         OnConnection = onConnection;

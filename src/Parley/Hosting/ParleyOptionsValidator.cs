@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Parley.EngineIO;
 
 namespace Parley.Hosting;
 
@@ -42,15 +43,7 @@ internal sealed class ParleyOptionsValidator : IValidateOptions<ParleyOptions>
         }
         else
         {
-            // The engine's own rules stay with EngineOptions (the engine server checks them too); named here.
-            try
-            {
-                options.Engine.Validate();
-            }
-            catch (InvalidOperationException ex)
-            {
-                failures.Add("ParleyOptions.Engine: " + ex.Message);
-            }
+            EngineOptionsValidator.AddFailures(options.Engine, "ParleyOptions.Engine", failures);
         }
         if (options.ConnectionStateRecovery is { } recovery)
         {

@@ -34,6 +34,9 @@ public sealed class CompressionTests
     public void Out_of_range_deflate_settings_are_refused_at_start_up(int windowBits, int threshold)
     {
         var options = new EngineOptions { PerMessageDeflateWindowBits = windowBits, PerMessageDeflateThreshold = threshold };
-        Assert.Throws<InvalidOperationException>(options.Validate);
+        var result = new EngineOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(windowBits is < 9 or > 15 ? "EngineOptions.PerMessageDeflateWindowBits" : "EngineOptions.PerMessageDeflateThreshold",
+            result.FailureMessage, StringComparison.Ordinal);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Parley.Adapters;
+using Parley.EngineIO;
 using Parley.Testing;
 
 namespace Parley.Tests.SocketIO;
@@ -19,7 +20,9 @@ public sealed class OptionsValidationTests
         { "Parsers", "ParleyOptions.Parsers" },
         { "MaxAttachments", "ParleyOptions.MaxAttachments" },
         { "MaxJsonDepth", "ParleyOptions.MaxJsonDepth" },
-        { "Engine.PingTimeout", "ParleyOptions.Engine: Engine.IO PingInterval, PingTimeout" },
+        { "Engine.PingTimeout", "ParleyOptions.Engine.PingTimeout" },
+        { "Engine.PerMessageDeflateWindowBits", "ParleyOptions.Engine.PerMessageDeflateWindowBits" },
+        { "Engine.Transports", "ParleyOptions.Engine.Transports" },
         { "ConnectionStateRecovery.MaxDisconnectionDuration", "ParleyOptions.ConnectionStateRecovery.MaxDisconnectionDuration" },
         { "ConnectionStateRecovery.MaxPackets", "ParleyOptions.ConnectionStateRecovery.MaxPackets" },
         { "ConnectionStateRecovery.MaxBytes", "ParleyOptions.ConnectionStateRecovery.MaxBytes" },
@@ -39,6 +42,8 @@ public sealed class OptionsValidationTests
                 case "MaxAttachments": o.MaxAttachments = -1; break;
                 case "MaxJsonDepth": o.MaxJsonDepth = 0; break;
                 case "Engine.PingTimeout": o.Engine.PingTimeout = TimeSpan.Zero; break;
+                case "Engine.PerMessageDeflateWindowBits": o.Engine.PerMessageDeflateWindowBits = 8; break;
+                case "Engine.Transports": o.Engine.Transports.Clear(); break;
                 default:
                     var recovery = new ConnectionStateRecoveryOptions();
                     switch (option)
@@ -62,6 +67,27 @@ public sealed class OptionsValidationTests
         using var host = builder.Build();
         await host.StartAsync().WithTimeout();
         await host.StopAsync().WithTimeout();
+    }
+
+    [Theory]
+    [InlineData("PingInterval", "EngineOptions.PingInterval must be positive.")]
+    [InlineData("MaxHttpBufferSize", "EngineOptions.MaxHttpBufferSize must be positive.")]
+    [InlineData("HttpCompressionThreshold", "EngineOptions.HttpCompressionThreshold must not be negative.")]
+    public void A_bad_engine_option_fails_with_its_name(string option, string expected)
+    {
+        var options = option switch
+        {
+            "PingInterval" => new EngineOptions { PingInterval = TimeSpan.FromSeconds(-1) },
+            "MaxHttpBufferSize" => new EngineOptions { MaxHttpBufferSize = 0 },
+            _ => new EngineOptions { HttpCompressionThreshold = -1 },
+        };
+        var result = new EngineOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Equal([expected], result.Failures);
+        // The engine server alone (MapEngineIO) runs it too.
+        var error = Assert.Throws<OptionsValidationException>(() => new EngineServer(options, NullLogger.Instance, _ => { }));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.False(new EngineOptionsValidator().Validate(null, new EngineOptions()).Failed);
     }
 
     [Theory]
