@@ -142,7 +142,7 @@ public sealed class PackedPackagesTests : IAsyncLifetime
         await RunAsync(app, "dotnet", "build", "-c", "Release", "-o", Path.Combine(app, "out"));
         var dll = Path.Combine(app, "out", "App.dll");
 
-        await using var express = await StartExpressAsync();
+        await using var express = await ExpressApp.StartRedisAsync(_redis.Url, [Secret]);
         await using var one = await AppProcess.StartAsync(dll, "/socket.io/socket.io.js", "--Redis", _redis.Url, "--SessionSecret", Secret);
         await using var two = await AppProcess.StartAsync(dll, "/socket.io/socket.io.js", "--Redis", _redis.Url, "--SessionSecret", Secret);
         await using var driver = NodeDriver.Start();
@@ -177,24 +177,5 @@ public sealed class PackedPackagesTests : IAsyncLifetime
         var h = await driver.CallForHandleAsync("sio.connect", new { url, opts });
         await driver.NextEventAsync(h, "connect");
         return h;
-    }
-
-    private async Task<ExpressProcess> StartExpressAsync()
-    {
-        var node = NodeProcess.Start("express-app.mjs", new Dictionary<string, string>
-        {
-            ["STORE"] = "redis",
-            ["REDIS_URL"] = _redis.Url,
-            ["SECRETS"] = $"[\"{Secret}\"]",
-            ["PORT"] = "0",
-        });
-        var line = await node.Output.ReadLineAsync().WithTimeout(TestTimeouts.ProcessStart)
-            ?? throw new InvalidOperationException("express-app.mjs exited: " + node.Stderr);
-        return new ExpressProcess(node, "http://127.0.0.1:" + JsonNode.Parse(line)!["port"]!.GetValue<int>());
-    }
-
-    private sealed record ExpressProcess(NodeProcess Node, string Url) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => Node.DisposeAsync();
     }
 }

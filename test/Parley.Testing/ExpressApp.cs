@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
-using Parley.Testing;
 
-namespace Parley.Sessions.Tests;
+namespace Parley.Testing;
 
 /// <summary>
 /// Runs test/js/express-app.mjs on a free port: express + express-session with connect-pg-simple or connect-redis, and
@@ -47,7 +46,7 @@ public sealed class ExpressApp : IAsyncDisposable
         environment["SECRETS"] = new JsonArray(secrets.Select(s => (JsonNode)s).ToArray()).ToJsonString();
         environment["MAX_AGE"] = maxAgeMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
         var node = NodeProcess.Start("express-app.mjs", environment);
-        var line = await node.Output.ReadLineAsync().WithTimeout();
+        var line = await node.Output.ReadLineAsync().WithTimeout(TestTimeouts.ProcessStart);
         if (line is null)
         {
             await node.DisposeAsync();
