@@ -19,6 +19,14 @@ public abstract class SentinelFailoverTests(RedisSentinel sentinel, bool sharded
         TestTimeouts.Eventually(async () => await sentinel.PrimaryAsync() != victim, TimeSpan.FromSeconds(60), "Sentinel promotes the replica");
 
     protected override Task WaitUntilHealthyAsync() => sentinel.WaitUntilHealthyAsync();
+
+    protected override void ConfigureAdapter(RedisAdapterOptions options)
+    {
+        if (sentinel.CaFile is { } ca)
+        {
+            options.Configuration!.TrustIssuer(ca);
+        }
+    }
 }
 
 public sealed class ClassicSentinelFailoverTests(RedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: false, output), IClassFixture<RedisSentinel>;
@@ -30,6 +38,13 @@ public sealed class ShardedSentinelFailoverTests(RedisSentinel sentinel, ITestOu
 /// (<c>user=…,password=…</c> in the configuration string), the replica and the sentinels use the default password.
 /// </summary>
 public sealed class ClassicAuthenticatedSentinelFailoverTests(AuthenticatedRedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: false, output), IClassFixture<AuthenticatedRedisSentinel>;
+
+/// <summary>
+/// The same failover with every data server and sentinel on TLS only (a private CA made by the fixture): Parley is
+/// given <c>ssl=true</c> in the configuration string and trusts the CA through <c>TrustIssuer</c>, and reaches both
+/// the sentinels and the primary they name through TLS.
+/// </summary>
+public sealed class ClassicTlsSentinelFailoverTests(TlsRedisSentinel sentinel, ITestOutputHelper output) : SentinelFailoverTests(sentinel, sharded: false, output), IClassFixture<TlsRedisSentinel>;
 
 /// <summary>The authenticated deployment really demands credentials, and Parley's connections are the ACL user's.</summary>
 public sealed class AuthenticatedSentinelTests(AuthenticatedRedisSentinel sentinel) : IClassFixture<AuthenticatedRedisSentinel>
