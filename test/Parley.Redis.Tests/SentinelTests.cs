@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
+using Parley.Internal;
 using Parley.Testing;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Parley.Redis.Tests;
@@ -68,5 +72,52 @@ public sealed class AuthenticatedSentinelTests(AuthenticatedRedisSentinel sentin
                 server.CliPassword = password;
             }
         }
+    }
+}
+
+/// <summary>
+/// The TLS deployment has no plain-text port, and the configuration string with <c>ssl=true</c> reaches the primary
+/// through the sentinels only when the private CA is trusted: the failover test above really ran on TLS.
+/// </summary>
+public sealed class TlsSentinelTests(TlsRedisSentinel sentinel) : IClassFixture<TlsRedisSentinel>
+{
+    [Fact]
+    public async Task No_server_or_sentinel_answers_in_plain_text()
+    {
+        foreach (var server in sentinel.Sentinels.Concat(sentinel.Servers))
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, server.Port).WithTimeout();
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray()).AsTask().WithTimeout();
+            // Redis takes the bytes for a TLS handshake, fails it and closes the connection without a reply.
+            var buffer = new byte[64];
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(buffer).AsTask().WithTimeout();
+            }
+            catch (IOException)
+            {
+                read = 0;
+            }
+            Assert.Equal(0, read);
+        }
+    }
+
+    [Fact]
+    public async Task The_primary_is_reached_through_the_sentinels_only_with_the_private_ca_trusted()
+    {
+        var untrusted = RedisConfiguration.Parse(sentinel.Url);
+        untrusted.AbortOnConnectFail = true;
+        await Assert.ThrowsAsync<RedisConnectionException>(() => ConnectionMultiplexer.ConnectAsync(untrusted).WithTimeout());
+
+        var trusted = RedisConfiguration.Parse(sentinel.Url);
+        trusted.AbortOnConnectFail = true;
+        trusted.TrustIssuer(sentinel.CaFile!);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(trusted).WithTimeout();
+        var key = "tls-" + Guid.NewGuid().ToString("N");
+        Assert.True(await redis.GetDatabase().StringSetAsync(key, "through TLS").WithTimeout());
+        Assert.Equal("through TLS", await (await sentinel.PrimaryAsync()).CliAsync("GET", key));
     }
 }
