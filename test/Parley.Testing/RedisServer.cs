@@ -261,7 +261,8 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             if (_tls is not null)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", CertificateChainPolicy = TrustOnly(_tls.CaFile) }, cts.Token);
+                using var ca = X509CertificateLoader.LoadCertificateFromFile(_tls.CaFile);
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", CertificateChainPolicy = TrustOnly(ca) }, cts.Token);
                 stream = ssl;
             }
             await using var _ = stream;
@@ -277,10 +278,10 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     }
 
     /// <summary>Certificates are checked against the private CA alone, as a client given <c>--cacert</c> does.</summary>
-    private static X509ChainPolicy TrustOnly(string caFile)
+    private static X509ChainPolicy TrustOnly(X509Certificate2 ca)
     {
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-        policy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(caFile));
+        policy.CustomTrustStore.Add(ca);
         return policy;
     }
 }
