@@ -28,3 +28,17 @@ public sealed class TlsRedisChatContractTests(RedisTls redis) : ChatContractTest
         return await ChatHost.StartClusterAsync(redis.Url, 2, "--redis-ca", redis.CaFile);
     }
 }
+
+/// <summary>
+/// The contract on two chat nodes given a Sentinel deployment on TLS only: <c>--redis</c> with the sentinels,
+/// <c>serviceName=…</c> and <c>ssl=true</c>, and <c>--redis-ca</c>, the private CA that signed the sentinels' and the
+/// data servers' certificates.
+/// </summary>
+public sealed class TlsSentinelChatContractTests(TlsRedisSentinel sentinel) : ChatContractTests, IClassFixture<TlsRedisSentinel>
+{
+    protected override async Task<ChatHost[]> StartNodesAsync()
+    {
+        await (await sentinel.PrimaryAsync()).CliAsync("FLUSHALL");
+        return await ChatHost.StartClusterAsync(sentinel.Url, 2, "--redis-ca", sentinel.CaFile!);
+    }
+}

@@ -33,11 +33,16 @@ public abstract class FailoverTests(IRedisDeployment deployment, bool sharded, I
     /// <summary>Waits until the restarted victim is back as a replica and the deployment is healthy.</summary>
     protected abstract Task WaitUntilHealthyAsync();
 
+    /// <summary>What the nodes need beyond the URL (a private CA to trust).</summary>
+    protected virtual void ConfigureAdapter(RedisAdapterOptions options)
+    {
+    }
+
     [Fact]
     public async Task A_primary_killed_under_traffic_fails_over_and_broadcasts_resume()
     {
-        await using var a = await ParleyNode.StartAsync(deployment.Url, Sharded);
-        await using var b = await ParleyNode.StartAsync(deployment.Url, Sharded);
+        await using var a = await ParleyNode.StartAsync(deployment.Url, Sharded, ConfigureAdapter);
+        await using var b = await ParleyNode.StartAsync(deployment.Url, Sharded, ConfigureAdapter);
         await using var clients = NodeDriver.Start();
         await Wait.ForServerCountAsync(() => a.Io.Sockets.Adapter.ServerCountAsync(), 2);
         var b1 = await clients.ConnectAsync(b.Url, ["t"]);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Parley.Internal;
 using Parley.Sessions.Redis;
 using Parley.Testing;
 using StackExchange.Redis;
@@ -22,7 +23,14 @@ public abstract class SessionStoreFailoverTests<TSentinel>(TSentinel sentinel) :
     public async Task The_store_follows_a_primary_failover_and_keeps_replicated_sessions()
     {
         var prefix = "sess-" + Guid.NewGuid().ToString("N")[..8] + ":";
-        await using var store = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { Url = sentinel.Url, Prefix = prefix }));
+        var options = new RedisSessionStoreOptions { Url = sentinel.Url, Prefix = prefix };
+        if (sentinel.CaFile is { } ca)
+        {
+            // A private CA is set on the options the URL parses to (as the chat's --redis-ca does).
+            options.Configuration = RedisConfiguration.Parse(sentinel.Url);
+            options.Configuration.TrustIssuer(ca);
+        }
+        await using var store = new RedisSessionStore(Options.Create(options));
         var ids = Enumerable.Range(0, 10).Select(i => "before" + i + Guid.NewGuid().ToString("N")).ToList();
         foreach (var id in ids)
         {
@@ -66,3 +74,9 @@ public sealed class SentinelSessionStoreFailoverTests(RedisSentinel sentinel) : 
 
 /// <summary>The same with authentication on: the store reaches the sentinels and the primary as an ACL user.</summary>
 public sealed class AuthenticatedSentinelSessionStoreFailoverTests(AuthenticatedRedisSentinel sentinel) : SessionStoreFailoverTests<AuthenticatedRedisSentinel>(sentinel);
+
+/// <summary>
+/// The same on TLS only (a private CA made by the fixture): the store is given <c>ssl=true</c> and trusts the CA, and
+/// follows the failover through TLS connections to the sentinels and the promoted replica.
+/// </summary>
+public sealed class TlsSentinelSessionStoreFailoverTests(TlsRedisSentinel sentinel) : SessionStoreFailoverTests<TlsRedisSentinel>(sentinel);

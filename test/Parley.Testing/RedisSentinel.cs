@@ -17,6 +17,8 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
 
     private readonly List<RedisServer> _sentinels = [];
     private readonly string? _password;
+    private readonly bool _useTls;
+    private TlsCertificates? _tls;
 
     /// <summary>For xunit's class fixtures: no authentication anywhere.</summary>
     public RedisSentinel()
@@ -27,7 +29,23 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
     /// Every data server and sentinel demands <paramref name="password"/> of the default user and knows the ACL user
     /// <see cref="AclUser"/>; the replica and the sentinels authenticate with the password, Parley as the ACL user.
     /// </summary>
-    protected RedisSentinel(string password) => _password = password;
+    protected RedisSentinel(string password)
+        : this(password, tls: false)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="tls"/>, every data server and sentinel listens only on TLS with certificates from a
+    /// private CA (<see cref="CaFile"/>), and replication and the sentinels' links are TLS too.
+    /// </summary>
+    protected RedisSentinel(string? password, bool tls)
+    {
+        _password = password;
+        _useTls = tls;
+    }
+
+    /// <summary>The private CA that signed the servers' and sentinels' certificates, when they listen on TLS.</summary>
+    public string? CaFile => _tls?.CaFile;
 
     /// <summary>The ACL user (and its password) Parley connects as when the deployment demands authentication.</summary>
     public const string AclUser = "app";
@@ -41,16 +59,20 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
     /// <summary>The three sentinels.</summary>
     public IReadOnlyList<RedisServer> Sentinels => _sentinels;
 
-    /// <summary>The configuration Parley is given: the sentinels' addresses and the service name.</summary>
+    /// <summary>
+    /// The configuration Parley is given: the sentinels' addresses and the service name (and <c>ssl=true</c> on TLS:
+    /// the client must also trust <see cref="CaFile"/>).
+    /// </summary>
     public string Url => string.Join(",", _sentinels.Select(s => "127.0.0.1:" + s.Port.ToString(CultureInfo.InvariantCulture))) + ",serviceName=" + Service +
-        (_password is null ? "" : $",user={AclUser},password={AclPassword}");
+        (_password is null ? "" : $",user={AclUser},password={AclPassword}") + (_useTls ? ",ssl=true" : "");
 
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
         string[] auth = _password is null ? [] : ["--requirepass", _password, "--masterauth", _password, "--user", AclUser, "on", ">" + AclPassword, "~*", "&*", "+@all"];
-        var primary = await RedisServer.StartAsync(auth);
-        var replica = await RedisServer.StartAsync([.. auth, "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)]);
+        _tls = _useTls ? await TlsCertificates.CreateAsync() : null;
+        var primary = await StartServerAsync(auth);
+        var replica = await StartServerAsync([.. auth, "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)]);
         Servers = [primary, replica];
         string[] sentinelAuth = _password is null ? [] :
         [
@@ -61,7 +83,7 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
         ];
         for (var i = 0; i < 3; i++)
         {
-            _sentinels.Add(await RedisServer.StartSentinelAsync(Service, primary.Port, sentinelAuth));
+            _sentinels.Add(await RedisServer.StartSentinelAsync(_tls, Service, primary.Port, sentinelAuth));
         }
         foreach (var server in _sentinels.Concat(Servers))
         {
@@ -69,6 +91,8 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
         }
         await WaitUntilHealthyAsync();
     }
+
+    private Task<RedisServer> StartServerAsync(string[] args) => _tls is null ? RedisServer.StartAsync(args) : RedisServer.StartTlsAsync(_tls, args);
 
     /// <summary>Every running sentinel knows a primary, its replica and the two other sentinels, and the replica is in sync.</summary>
     public Task WaitUntilHealthyAsync() =>
@@ -136,6 +160,10 @@ public class RedisSentinel : IAsyncLifetime, IRedisDeployment
         {
             await server.DisposeAsync();
         }
+        if (_tls is not null)
+        {
+            await _tls.DisposeAsync();
+        }
     }
 }
 
@@ -148,6 +176,20 @@ public sealed class AuthenticatedRedisSentinel : RedisSentinel
     /// <summary>For xunit's class fixtures.</summary>
     public AuthenticatedRedisSentinel()
         : base("root-secret")
+    {
+    }
+}
+
+/// <summary>
+/// <see cref="RedisSentinel"/> on TLS only: the data servers and the sentinels serve only their TLS ports, with
+/// certificates from a private CA made by the fixture (<see cref="RedisSentinel.CaFile"/>); replication and the
+/// sentinels' links to the servers and to each other are TLS. Parley is given <c>ssl=true</c> and must trust the CA.
+/// </summary>
+public sealed class TlsRedisSentinel : RedisSentinel
+{
+    /// <summary>For xunit's class fixtures.</summary>
+    public TlsRedisSentinel()
+        : base(null, tls: true)
     {
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Xunit;
 
@@ -16,6 +18,8 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     private readonly string[] _extraArgs;
     // A redis-sentinel, configured by sentinel.conf in its directory (Sentinel needs a file it can rewrite).
     private readonly bool _sentinel;
+    // Listening on TLS only (Port is the TLS port) with these certificates.
+    private readonly TlsCertificates? _tls;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "parley-redis-" + Guid.NewGuid().ToString("N"));
     private Process? _process;
 
@@ -26,21 +30,22 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     }
 
     // xunit class fixtures need exactly one public constructor; extra options go through StartAsync.
-    private RedisServer(string[] extraArgs, bool sentinel = false)
+    private RedisServer(string[] extraArgs, bool sentinel = false, TlsCertificates? tls = null)
     {
         _extraArgs = extraArgs;
         _sentinel = sentinel;
+        _tls = tls;
         Port = LoopbackPort.Free();
     }
 
-    /// <summary>The loopback port it listens on (kept across restarts).</summary>
+    /// <summary>The loopback port it listens on (kept across restarts); its TLS port when started with certificates.</summary>
     public int Port { get; }
 
     /// <summary>The default user's password <see cref="CliAsync"/> authenticates with, when the server demands one.</summary>
     public string? CliPassword { get; set; }
 
-    /// <summary><c>redis://127.0.0.1:port</c>.</summary>
-    public string Url => $"redis://127.0.0.1:{Port}";
+    /// <summary><c>redis://127.0.0.1:port</c>, or <c>rediss://</c> when it listens on TLS only.</summary>
+    public string Url => $"{(_tls is null ? "redis" : "rediss")}://127.0.0.1:{Port}";
 
     /// <summary>Started and not stopped or killed since (it may be paused).</summary>
     public bool IsRunning => _process is { HasExited: false };
@@ -62,16 +67,37 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
     }
 
     /// <summary>
+    /// Starts a server that listens only on TLS (<c>port 0</c>, <see cref="Port"/> as <c>tls-port</c>) with
+    /// <paramref name="tls"/>'s certificates, replicating over TLS, and waits until it answers.
+    /// </summary>
+    public static async Task<RedisServer> StartTlsAsync(TlsCertificates tls, params string[] extraArgs)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        var server = new RedisServer(extraArgs, tls: tls);
+        await server.InitializeAsync();
+        return server;
+    }
+
+    /// <summary>
     /// Starts a <c>redis-sentinel</c> watching the primary on <paramref name="primaryPort"/> as
     /// <paramref name="service"/> (quorum 2, down after 1 s), and waits until it answers.
     /// </summary>
-    public static async Task<RedisServer> StartSentinelAsync(string service, int primaryPort, params string[] extraConfig)
+    public static Task<RedisServer> StartSentinelAsync(string service, int primaryPort, params string[] extraConfig) =>
+        StartSentinelAsync(null, service, primaryPort, extraConfig);
+
+    /// <summary>
+    /// <see cref="StartSentinelAsync(string, int, string[])"/>, and with <paramref name="tls"/> the sentinel listens
+    /// only on TLS and reaches the servers and the other sentinels through TLS (<c>tls-replication yes</c>).
+    /// </summary>
+    public static async Task<RedisServer> StartSentinelAsync(TlsCertificates? tls, string service, int primaryPort, params string[] extraConfig)
     {
-        var server = new RedisServer([], sentinel: true);
+        var server = new RedisServer([], sentinel: true, tls);
+        var port = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var config = string.Join('\n',
         [
             "bind 127.0.0.1",
-            "port " + server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "port " + (tls is null ? port : "0"),
+            .. tls?.RedisDirectives(server.Port).Select(d => d.Name + " " + d.Value) ?? [],
             "dir " + server._dir,
             $"sentinel monitor {service} 127.0.0.1 {primaryPort.ToString(System.Globalization.CultureInfo.InvariantCulture)} 2",
             $"sentinel down-after-milliseconds {service} 1000",
@@ -109,7 +135,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             WorkingDirectory = _dir,
         };
         string[] args = !_sentinel
-            ? ["--save", "", "--appendonly", "no", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir, .. _extraArgs]
+            ? ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", _dir, .. PortArgs(), .. _extraArgs]
             : [Path.Combine(_dir, "sentinel.conf")];
         foreach (var arg in args)
         {
@@ -130,6 +156,10 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             await Task.Delay(20);
         }
     }
+
+    private IEnumerable<string> PortArgs() => _tls is null
+        ? ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+        : ["--port", "0", .. _tls.RedisDirectives(Port).SelectMany(d => new[] { "--" + d.Name, d.Value })];
 
     /// <summary>A clean stop: SIGTERM, as an operator restarting Redis would.</summary>
     public async Task StopAsync()
@@ -181,6 +211,12 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
         var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-p");
         psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (_tls is not null)
+        {
+            psi.ArgumentList.Add("--tls");
+            psi.ArgumentList.Add("--cacert");
+            psi.ArgumentList.Add(_tls.CaFile);
+        }
         if (CliPassword is not null)
         {
             psi.ArgumentList.Add("-a");
@@ -221,15 +257,31 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable, IRedisDeploy
             using var client = new TcpClient();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await client.ConnectAsync(IPAddress.Loopback, Port, cts.Token);
-            var stream = client.GetStream();
+            Stream stream = client.GetStream();
+            if (_tls is not null)
+            {
+                var ssl = new SslStream(stream);
+                using var ca = X509CertificateLoader.LoadCertificateFromFile(_tls.CaFile);
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", CertificateChainPolicy = TrustOnly(ca) }, cts.Token);
+                stream = ssl;
+            }
+            await using var _ = stream;
             await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
             var buffer = new byte[64];
             var n = await stream.ReadAsync(buffer, cts.Token);
             return n > 0 && (buffer[0] == (byte)'+' || Encoding.ASCII.GetString(buffer, 0, n).Contains("NOAUTH", StringComparison.Ordinal));
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
             return false;
         }
+    }
+
+    /// <summary>Certificates are checked against the private CA alone, as a client given <c>--cacert</c> does.</summary>
+    private static X509ChainPolicy TrustOnly(X509Certificate2 ca)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.Add(ca);
+        return policy;
     }
 }
