@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Immutable;
 using System.Text.Json;
 using Parley.Diagnostics;
 using Parley.EngineIO;
@@ -83,23 +84,12 @@ internal sealed class SocketClient
         Connection.Send(frame);
     }
 
-    public void Remove(ParleySocket socket)
-    {
-        while (true)
+    public void Remove(ParleySocket socket) =>
+        ImmutableInterlocked.Update(ref _sockets, static (current, socket) =>
         {
-            var current = Volatile.Read(ref _sockets);
             var i = Array.FindIndex(current, e => ReferenceEquals(e.Value, socket));
-            if (i < 0)
-            {
-                return;
-            }
-            KeyValuePair<string, ParleySocket>[] next = [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
-            if (Interlocked.CompareExchange(ref _sockets, next, current) == current)
-            {
-                return;
-            }
-        }
-    }
+            return i < 0 ? current : [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
+        }, socket);
 
     private ParleySocket? GetSocket(string nsp)
     {
@@ -113,57 +103,29 @@ internal sealed class SocketClient
         return null;
     }
 
-    private void SetSocket(string nsp, ParleySocket socket)
-    {
-        while (true)
+    private void SetSocket(string nsp, ParleySocket socket) =>
+        ImmutableInterlocked.Update(ref _sockets, static (current, entry) =>
         {
-            var current = Volatile.Read(ref _sockets);
-            var i = Array.FindIndex(current, e => e.Key == nsp);
-            var next = i < 0 ? [.. current, new(nsp, socket)] : current.ToArray();
-            if (i >= 0)
-            {
-                next[i] = new(nsp, socket);
-            }
-            if (Interlocked.CompareExchange(ref _sockets, next, current) == current)
-            {
-                return;
-            }
-        }
-    }
-
-    private bool TryAddConnecting(string nsp)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _connecting);
-            if (Array.IndexOf(current, nsp) >= 0)
-            {
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _connecting, [.. current, nsp], current) == current)
-            {
-                return true;
-            }
-        }
-    }
-
-    private void RemoveConnecting(string nsp)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _connecting);
-            var i = Array.IndexOf(current, nsp);
+            var i = Array.FindIndex(current, e => e.Key == entry.Key);
             if (i < 0)
             {
-                return;
+                return [.. current, entry];
             }
-            string[] next = [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
-            if (Interlocked.CompareExchange(ref _connecting, next, current) == current)
-            {
-                return;
-            }
-        }
-    }
+            var next = current.ToArray();
+            next[i] = entry;
+            return next;
+        }, new KeyValuePair<string, ParleySocket>(nsp, socket));
+
+    /// <summary>Marks <paramref name="nsp"/> as being joined; false when it already is.</summary>
+    private bool TryAddConnecting(string nsp) =>
+        ImmutableInterlocked.Update(ref _connecting, static (current, nsp) => Array.IndexOf(current, nsp) >= 0 ? current : [.. current, nsp], nsp);
+
+    private void RemoveConnecting(string nsp) =>
+        ImmutableInterlocked.Update(ref _connecting, static (current, nsp) =>
+        {
+            var i = Array.IndexOf(current, nsp);
+            return i < 0 ? current : [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)];
+        }, nsp);
 
     private void OnConnectTimeout()
     {

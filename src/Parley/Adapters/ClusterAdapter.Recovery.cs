@@ -76,10 +76,7 @@ public abstract partial class ClusterAdapter
         var index = Array.IndexOf(captures, capture);
         if (index >= 0)
         {
-            var rest = new RestoreCapture[captures.Length - 1];
-            Array.Copy(captures, rest, index);
-            Array.Copy(captures, index + 1, rest, index, rest.Length - index);
-            Volatile.Write(ref _captures, rest);
+            Volatile.Write(ref _captures, [.. captures.AsSpan(0, index), .. captures.AsSpan(index + 1)]);
         }
     }
 
