@@ -15,25 +15,53 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
     public const string DefaultRoom = "chat";
     public const int MaxText = 2000;
 
+    /// <summary>The key of the person's name in <see cref="ParleySocket.Data"/> (what other nodes' fetchSockets read).</summary>
+    private const string NameKey = "name";
+
     /// <summary>
     /// Membership changes of a room within this window share one presence message (a delta: as big as the
     /// change, never as big as the room).
     /// </summary>
     public static readonly TimeSpan PresenceCoalescing = TimeSpan.FromMilliseconds(100);
 
+    // A socket's joins are counted and made under a lock, so that concurrent joins of one socket see each other. One
+    // of a fixed set of locks, chosen by socket id, serves: a lock per connection would cost every idle connection.
+    private readonly Lock[] _joinLocks = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
+
     private readonly Lock _presenceLock = new();
+
+    // One set of handlers for every socket (made once, in Configure): the socket comes with the event and the name
+    // from the socket's data, so a connection holds no closures of its own.
+    private Func<SocketEvent, Task> _onMessage = null!;
+    private Func<SocketEvent, Task> _onJoin = null!;
+    private Func<SocketEvent, Task> _onLeave = null!;
+    private Func<SocketEvent, Task> _onToServer = null!;
+    private Action<ParleySocket, string> _onDisconnecting = null!;
     private readonly Dictionary<string, PresenceDelta> _presencePending = new(StringComparer.Ordinal);
 
     public void Configure(ParleyServer io)
     {
         io.UseSessions(o => o.Validate = session => !string.IsNullOrEmpty(session.Get<string>("name")));
+        _onMessage = e => OnMessageAsync(e.Socket!, NameOf(e.Socket!), e);
+        _onJoin = e => OnJoinAsync(e.Socket!, NameOf(e.Socket!), e);
+        _onLeave = e => OnLeaveAsync(e.Socket!, NameOf(e.Socket!), e);
+        _onToServer = e => OnToServerAsync(e.Socket!, NameOf(e.Socket!), e);
+        _onDisconnecting = (socket, reason) =>
+        {
+            // Rooms are still known here; presence is decided once the socket has left them.
+            var rooms = socket.Rooms.Where(ChatRooms.IsChatRoom).ToArray();
+            socket.Disconnected += (_, _) => _ = LeftAsync(socket, NameOf(socket), rooms);
+        };
         io.OnConnection(OnConnectionAsync);
     }
+
+    /// <summary>The person's name, which the connection handler put in the socket's data from the session.</summary>
+    private static string NameOf(ParleySocket socket) => (string)socket.Data[NameKey]!;
 
     private async Task OnConnectionAsync(ParleySocket socket)
     {
         var name = socket.GetSession()!.Get<string>("name")!;
-        socket.Data["name"] = name;
+        socket.Data[NameKey] = name;
         // Joined before the first await: a message to chat sent right after the client's connect reaches it. A
         // recovered socket is back in the rooms it had, and only those (it may have left chat).
         if (!socket.Recovered)
@@ -41,17 +69,8 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
             socket.Join([ChatRooms.PersonRoom(name), DefaultRoom]);
         }
 
-        socket.On("message", e => OnMessageAsync(socket, name, e));
-        var joinLock = new Lock();
-        socket.On("join", e => OnJoinAsync(socket, name, joinLock, e));
-        socket.On("leave", e => OnLeaveAsync(socket, name, e));
-        socket.On("toServer", e => OnToServerAsync(socket, name, e));
-        socket.Disconnecting += (s, reason) =>
-        {
-            // Rooms are still known here; presence is decided once the socket has left them.
-            var rooms = s.Rooms.Where(ChatRooms.IsChatRoom).ToArray();
-            s.Disconnected += (_, _) => _ = LeftAsync(s, name, rooms);
-        };
+        socket.On("message", _onMessage).On("join", _onJoin).On("leave", _onLeave).On("toServer", _onToServer);
+        socket.Disconnecting += _onDisconnecting;
 
         try
         {
@@ -109,7 +128,7 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
         await e.AckAsync(new { ok = true, id = message.Id });
     }
 
-    private async Task OnJoinAsync(ParleySocket socket, string name, Lock joinLock, SocketEvent e)
+    private async Task OnJoinAsync(ParleySocket socket, string name, SocketEvent e)
     {
         if (ChatRooms.Check(RoomArgument(e), out var room) is { } error)
         {
@@ -131,7 +150,7 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
             bool refused;
             // Counted and joined under the socket's lock, with its rooms as they are now: a client that sends
             // 10,000 joins at once has them handled concurrently, and each must see the ones before it.
-            lock (joinLock)
+            lock (_joinLocks[(uint)string.GetHashCode(socket.Id) % (uint)_joinLocks.Length])
             {
                 othersRooms.UnionWith(socket.Rooms.Where(ChatRooms.IsChatRoom));
                 refused = !othersRooms.Contains(room) && othersRooms.Count >= limits.MaxRoomsPerUser;
@@ -222,7 +241,7 @@ internal sealed partial class ChatSockets(IChatHistory history, ChatLimits limit
     {
         var sockets = await io.In(room).FetchSocketsAsync();
         return sockets
-            .Select(s => s.Data.ValueKind == JsonValueKind.Object && s.Data.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null)
+            .Select(s => s.Data.ValueKind == JsonValueKind.Object && s.Data.TryGetProperty(NameKey, out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null)
             .OfType<string>()
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)

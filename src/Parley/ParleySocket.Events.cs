@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Parley.Protocol.SocketIO;
@@ -7,8 +8,10 @@ namespace Parley;
 // Receiving: handlers by event name, catch-all handlers, per-packet middleware.
 public sealed partial class ParleySocket
 {
-    private readonly Lock _handlersLock = new();
-    private Dictionary<string, Func<SocketEvent, Task>[]> _handlers = new(StringComparer.Ordinal);
+    // Copy on write, so dispatch reads without a lock. Named handlers sit in a flat array searched linearly: a socket
+    // listens to a handful of events, and a dictionary per connection costs its buckets and entries for the
+    // connection's whole life.
+    private KeyValuePair<string, Func<SocketEvent, Task>[]>[] _handlers = [];
     private Func<SocketEvent, Task>[] _anyHandlers = [];
     private Func<SocketEvent, Func<Task>, Task>[] _middlewares = [];
 
@@ -17,13 +20,17 @@ public sealed partial class ParleySocket
     {
         ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(handler);
-        lock (_handlersLock)
+        ImmutableInterlocked.Update(ref _handlers, static (current, added) =>
         {
-            // Copy on write: dispatch reads the dictionary without a lock.
-            var copy = new Dictionary<string, Func<SocketEvent, Task>[]>(_handlers, StringComparer.Ordinal);
-            copy[eventName] = copy.TryGetValue(eventName, out var existing) ? [.. existing, handler] : [handler];
-            _handlers = copy;
-        }
+            var i = IndexOf(current, added.eventName);
+            if (i < 0)
+            {
+                return [.. current, new(added.eventName, [added.handler])];
+            }
+            var copy = current.ToArray();
+            copy[i] = new(added.eventName, [.. current[i].Value, added.handler]);
+            return copy;
+        }, (eventName, handler));
         return this;
     }
 
@@ -67,12 +74,8 @@ public sealed partial class ParleySocket
     /// <summary>Removes every handler of <paramref name="eventName"/>.</summary>
     public ParleySocket Off(string eventName)
     {
-        lock (_handlersLock)
-        {
-            var copy = new Dictionary<string, Func<SocketEvent, Task>[]>(_handlers, StringComparer.Ordinal);
-            copy.Remove(eventName);
-            _handlers = copy;
-        }
+        ImmutableInterlocked.Update(ref _handlers, static (current, name) =>
+            IndexOf(current, name) is var i and >= 0 ? [.. current.AsSpan(0, i), .. current.AsSpan(i + 1)] : current, eventName);
         return this;
     }
 
@@ -80,10 +83,7 @@ public sealed partial class ParleySocket
     public ParleySocket OnAny(Func<SocketEvent, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        lock (_handlersLock)
-        {
-            _anyHandlers = [.. _anyHandlers, handler];
-        }
+        ImmutableInterlocked.Update(ref _anyHandlers, static (current, added) => [.. current, added], handler);
         return this;
     }
 
@@ -94,10 +94,7 @@ public sealed partial class ParleySocket
     public ParleySocket Use(Func<SocketEvent, Func<Task>, Task> middleware)
     {
         ArgumentNullException.ThrowIfNull(middleware);
-        lock (_handlersLock)
-        {
-            _middlewares = [.. _middlewares, middleware];
-        }
+        ImmutableInterlocked.Update(ref _middlewares, static (current, added) => [.. current, added], middleware);
         return this;
     }
 
@@ -198,14 +195,27 @@ public sealed partial class ParleySocket
         {
             Start(handler, e, ref pending);
         }
-        if (_handlers.TryGetValue(e.Name, out var handlers))
+        var handlers = _handlers;
+        if (IndexOf(handlers, e.Name) is var i and >= 0)
         {
-            foreach (var handler in handlers)
+            foreach (var handler in handlers[i].Value)
             {
                 Start(handler, e, ref pending);
             }
         }
         return pending is null ? Task.CompletedTask : Task.WhenAll(pending);
+    }
+
+    private static int IndexOf(KeyValuePair<string, Func<SocketEvent, Task>[]>[] handlers, string eventName)
+    {
+        for (var i = 0; i < handlers.Length; i++)
+        {
+            if (string.Equals(handlers[i].Key, eventName, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void Start(Func<SocketEvent, Task> handler, SocketEvent e, ref List<Task>? pending)

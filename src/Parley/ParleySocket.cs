@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -18,9 +19,8 @@ public sealed partial class ParleySocket
 {
     private readonly SocketClient _client;
     private readonly ILogger _logger;
-    private readonly Lock _sharingLock = new();
-    private SocketHandshake? _sharedHandshake;
-    private List<Func<SocketHandshake, SocketHandshake>>? _pendingRedactions;
+    private ImmutableArray<Func<SocketHandshake, SocketHandshake>> _redactions = [];
+    private ConcurrentDictionary<object, object?>? _items;
     private int _connected;
 
     internal ParleySocket(Namespace @namespace, SocketClient client, string id, SocketHandshake handshake)
@@ -79,27 +79,19 @@ public sealed partial class ParleySocket
     /// <summary>
     /// The handshake as <c>FetchSocketsAsync</c> reports this socket, on this node and, through the adapter, to the
     /// others: <see cref="Handshake"/> with what the registered <see cref="IHandshakeRedactor"/>s and
-    /// <see cref="RedactHandshake"/> took out. Computed when read, not at the handshake: most sockets are never
-    /// fetched, and redacting copies the headers and rewrites the auth JSON.
+    /// <see cref="RedactHandshake"/> took out. Computed each time it is read, not kept: most sockets are never
+    /// fetched, and a kept copy of the headers would cost every connection memory for its whole life.
     /// </summary>
     public SocketHandshake SharedHandshake
     {
         get
         {
-            // A connection handler may still add a redaction while another node's fetchSockets reads this one.
-            lock (_sharingLock)
+            var shared = RedactForSharing(Handshake);
+            foreach (var redact in _redactions)
             {
-                var shared = _sharedHandshake ?? RedactForSharing(Handshake);
-                if (_pendingRedactions is { } pending)
-                {
-                    foreach (var redact in pending)
-                    {
-                        shared = redact(shared) ?? throw new InvalidOperationException("A handshake redaction returned null.");
-                    }
-                    _pendingRedactions = null;
-                }
-                return _sharedHandshake = shared;
+                shared = redact(shared) ?? throw new InvalidOperationException("A handshake redaction returned null.");
             }
+            return shared;
         }
     }
 
@@ -108,16 +100,14 @@ public sealed partial class ParleySocket
     /// namespaces (a token in <c>auth</c>) calls it from its connection middleware so that the credential never
     /// leaves this process: a remote <c>fetchSockets</c> reply carries the handshake's headers and auth over the
     /// cluster's transport. Redactions compose, in the order they were added, after the
-    /// <see cref="IHandshakeRedactor"/>s; they run when <see cref="SharedHandshake"/> is next read (one that returns
-    /// null makes that read throw). <see cref="Handshake"/>, which local code reads, stays as the client sent it.
+    /// <see cref="IHandshakeRedactor"/>s; they run each time <see cref="SharedHandshake"/> is read (one that returns
+    /// null makes that read throw), so they should be cheap and free of side effects. <see cref="Handshake"/>, which
+    /// local code reads, stays as the client sent it.
     /// </summary>
     public void RedactHandshake(Func<SocketHandshake, SocketHandshake> redact)
     {
         ArgumentNullException.ThrowIfNull(redact);
-        lock (_sharingLock)
-        {
-            (_pendingRedactions ??= []).Add(redact);
-        }
+        ImmutableInterlocked.Update(ref _redactions, static (list, added) => list.Add(added), redact);
     }
 
     private SocketHandshake RedactForSharing(SocketHandshake handshake)
@@ -139,7 +129,13 @@ public sealed partial class ParleySocket
     public SocketData Data { get; } = new();
 
     /// <summary>State of add-ons (sessions…), never sent anywhere.</summary>
-    public ConcurrentDictionary<object, object?> Items { get; } = new();
+    /// <remarks>
+    /// Made on first use and sized for the one or two entries a socket holds: a default
+    /// <see cref="ConcurrentDictionary{TKey, TValue}"/> has 31 buckets and a lock per core, hundreds of bytes per
+    /// connection before anything is stored.
+    /// </remarks>
+    public ConcurrentDictionary<object, object?> Items =>
+        _items ?? Interlocked.CompareExchange(ref _items, new ConcurrentDictionary<object, object?>(concurrencyLevel: 1, capacity: 2), null) ?? _items;
 
     /// <summary>Whether the socket is connected.</summary>
     public bool Connected => System.Threading.Volatile.Read(ref _connected) == 1;

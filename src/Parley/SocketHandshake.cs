@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
@@ -30,9 +32,9 @@ public sealed class SocketHandshake
     }
 
     internal SocketHandshake(EngineHandshake engine, JsonElement? auth)
-        : this(Flatten(engine.Headers), engine.Time,
+        : this(new StringView(engine.Headers), engine.Time,
             engine.RemoteAddress?.ToString() ?? "", engine.Headers.ContainsKey("origin"), engine.IsSecure, engine.Time.ToUnixTimeMilliseconds(), engine.Url,
-            Flatten(engine.Query, lowerCaseKeys: false), auth?.Clone() ?? s_emptyAuth)
+            new StringView(engine.Query), auth?.Clone() ?? s_emptyAuth)
     {
         User = engine.User;
         RemoteAddress = engine.RemoteAddress;
@@ -108,14 +110,38 @@ public sealed class SocketHandshake
         return null;
     }
 
-    // Header names are lower-cased as Node gives them; query keys keep their case (Node's URLSearchParams does).
-    private static Dictionary<string, string> Flatten(IReadOnlyDictionary<string, StringValues> values, bool lowerCaseKeys = true)
+    /// <summary>
+    /// The engine's headers or query seen as strings, without a copy: a socket keeps the engine handshake's arrays
+    /// (header names already lower-case, as Node gives them; query keys as sent) rather than a dictionary of its own
+    /// per namespace. A repeated header reads as its values joined by commas, as Node joins them.
+    /// </summary>
+    private sealed class StringView(IReadOnlyDictionary<string, StringValues> values) : IReadOnlyDictionary<string, string>
     {
-        var result = new Dictionary<string, string>(values.Count, StringComparer.Ordinal);
-        foreach (var (key, value) in values)
+        public string this[string key] => values[key].ToString();
+
+        public IEnumerable<string> Keys => values.Keys;
+
+        public IEnumerable<string> Values => values.Values.Select(v => v.ToString());
+
+        public int Count => values.Count;
+
+        public bool ContainsKey(string key) => values.ContainsKey(key);
+
+        public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value)
         {
-            result[lowerCaseKeys ? key.ToLowerInvariant() : key] = value.ToString();
+            var found = values.TryGetValue(key, out var v);
+            value = found ? v.ToString() : null;
+            return found;
         }
-        return result;
+
+        public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
+        {
+            foreach (var (key, value) in values)
+            {
+                yield return new(key, value.ToString());
+            }
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -13,8 +13,10 @@ namespace Parley.Adapters;
 public abstract class ParleyAdapter : IAsyncDisposable
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _sids = new(StringComparer.Ordinal);
+    // Members of each room and rooms of each socket. Most rooms have one member (a socket's own room) and most sockets
+    // a few rooms: RoomMembers keeps those without a HashSet each.
+    private readonly Dictionary<string, RoomMembers> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RoomMembers> _sids = new(StringComparer.Ordinal);
     private RecoveryLog? _recovery;
 
     /// <summary>Creates an adapter for <paramref name="namespace"/>.</summary>
@@ -78,7 +80,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
         {
             if (!_sids.TryGetValue(sid, out var mine))
             {
-                _sids[sid] = mine = new HashSet<string>(StringComparer.Ordinal);
+                _sids[sid] = mine = new RoomMembers();
             }
             foreach (var room in rooms)
             {
@@ -88,7 +90,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
                 }
                 if (!_rooms.TryGetValue(room, out var members))
                 {
-                    _rooms[room] = members = new HashSet<string>(StringComparer.Ordinal);
+                    _rooms[room] = members = new RoomMembers();
                     (created ??= []).Add(room);
                 }
                 members.Add(sid);
@@ -137,7 +139,7 @@ public abstract class ParleyAdapter : IAsyncDisposable
     public void DelAll(string sid)
     {
         List<string>? deleted = null;
-        HashSet<string>? left;
+        RoomMembers? left;
         lock (_lock)
         {
             if (!_sids.Remove(sid, out var mine))
@@ -185,7 +187,15 @@ public abstract class ParleyAdapter : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _sids.TryGetValue(sid, out var mine) ? new HashSet<string>(mine, StringComparer.Ordinal) : new HashSet<string>();
+            var rooms = new HashSet<string>(StringComparer.Ordinal);
+            if (_sids.TryGetValue(sid, out var mine))
+            {
+                foreach (var room in mine)
+                {
+                    rooms.Add(room);
+                }
+            }
+            return rooms;
         }
     }
 
