@@ -15,6 +15,10 @@ public sealed class SocketHandshake
 {
     private static readonly JsonElement s_emptyAuth = JsonDocument.Parse("{}").RootElement;
 
+    // A local socket's user comes from its engine handshake, made when first read: most connections never ask.
+    private readonly EngineHandshake? _engine;
+    private ClaimsPrincipal? _user;
+
     /// <summary>Creates a handshake (for remote sockets and tests).</summary>
     [JsonConstructor]
     public SocketHandshake(IReadOnlyDictionary<string, string> headers, DateTimeOffset time, string address, bool xdomain, bool secure, long issued, string url,
@@ -36,14 +40,15 @@ public sealed class SocketHandshake
             engine.RemoteAddress?.ToString() ?? "", engine.Headers.ContainsKey("origin"), engine.IsSecure, engine.Time.ToUnixTimeMilliseconds(), engine.Url,
             new StringView(engine.Query), auth?.Clone() ?? s_emptyAuth)
     {
-        User = engine.User;
+        _engine = engine;
         RemoteAddress = engine.RemoteAddress;
     }
 
     private SocketHandshake(SocketHandshake source, IReadOnlyDictionary<string, string> headers, JsonElement auth)
         : this(headers, source.Time, source.Address, source.Xdomain, source.Secure, source.Issued, source.Url, source.Query, auth)
     {
-        User = source.User;
+        _engine = source._engine;
+        _user = source._user;
         RemoteAddress = source.RemoteAddress;
     }
 
@@ -87,7 +92,7 @@ public sealed class SocketHandshake
 
     /// <summary>The ASP.NET Core user of the opening request (local sockets only).</summary>
     [JsonIgnore]
-    public ClaimsPrincipal User { get; } = new(new ClaimsIdentity());
+    public ClaimsPrincipal User => _user ?? Interlocked.CompareExchange(ref _user, _engine?.User ?? new ClaimsPrincipal(new ClaimsIdentity()), null) ?? _user;
 
     /// <summary>The client's IP address (local sockets only).</summary>
     [JsonIgnore]

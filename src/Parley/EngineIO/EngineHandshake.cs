@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.Primitives;
 
 namespace Parley.EngineIO;
@@ -11,6 +12,8 @@ namespace Parley.EngineIO;
 /// </summary>
 public sealed class EngineHandshake
 {
+    private ClaimsPrincipal? _user;
+
     internal EngineHandshake(HttpContext context, DateTimeOffset time)
     {
         var request = context.Request;
@@ -20,7 +23,9 @@ public sealed class EngineHandshake
         IsSecure = request.IsHttps;
         Url = string.Concat(request.PathBase.ToString(), request.Path.ToString(), request.QueryString.ToString());
         Time = time;
-        User = context.User;
+        // The authentication feature, not HttpContext.User: that getter makes an anonymous principal for every
+        // request no authentication ran for, which a connection would then keep for its whole life.
+        _user = context.Features.Get<IHttpAuthenticationFeature>()?.User;
     }
 
     /// <summary>Request headers: lower-case names as Node gives them, looked up case-insensitively.</summary>
@@ -42,7 +47,7 @@ public sealed class EngineHandshake
     public DateTimeOffset Time { get; }
 
     /// <summary>The user ASP.NET Core authentication established for the request (anonymous when none ran).</summary>
-    public ClaimsPrincipal User { get; }
+    public ClaimsPrincipal User => _user ?? Interlocked.CompareExchange(ref _user, new ClaimsPrincipal(new ClaimsIdentity()), null) ?? _user;
 
     /// <summary>A header's first value, or null.</summary>
     public string? GetHeader(string name) => Headers.TryGetValue(name, out var v) ? v.ToString() : null;
