@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The platform's floor: RSS per idle WebSocket connection at N connections, in one run, for a bare Node `ws` server,
 # a bare socket.io 4.8 server, ASP.NET Core WebSockets inside a request (bench/Parley.KestrelFloor --mode aspnet,
-# three GC settings) and a Kestrel connection handler below the HTTP layer (--mode connection). No Parley code runs:
-# it shows what the platforms cost, against which Parley's per-connection figure is read (docs/capacity.md, "The
+# three GC settings, and with the hosting diagnostics logger off) and a Kestrel connection handler below the HTTP
+# layer (--mode connection), with no Parley code; then Parley's Engine.IO layer alone (bench/Parley.EchoServer). It
+# shows what the platforms cost, against which Parley's per-connection figure is read (docs/capacity.md, "The
 # platform's floor"). Never run by the tests: a shared machine makes the numbers noisy.
-#   bench/kestrel-floor.sh              # all rows, N = 10,000 (about 8 minutes)
+#   bench/kestrel-floor.sh              # all rows, N = 10,000 (about 9 minutes)
 #   bench/kestrel-floor.sh --gcdump     # also a dotnet-gcdump of the aspnet and kestrel-connection rows, held
 # Environment: BENCH_CONNECTIONS (10000), BENCH_CONCURRENCY (100: handshakes in flight), BENCH_SETTLE_SECONDS (20:
 # idle hold after the ramp), BENCH_ROWS (all rows, space-separated), BENCH_OUT (artifacts/kestrel-floor).
@@ -16,7 +17,7 @@ GCDUMP_ROWS=
 N=${BENCH_CONNECTIONS:-10000}
 CONCURRENCY=${BENCH_CONCURRENCY:-100}
 SETTLE=${BENCH_SETTLE_SECONDS:-20}
-ROWS=${BENCH_ROWS:-"node-ws node-socketio aspnet aspnet-nonconcurrent aspnet-servergc kestrel-connection kestrel-connection-servergc"}
+ROWS=${BENCH_ROWS:-"node-ws node-socketio aspnet aspnet-nonconcurrent aspnet-servergc aspnet-nohostinglog kestrel-connection kestrel-connection-servergc parley-engine"}
 OUT=${BENCH_OUT:-artifacts/kestrel-floor}
 BASE_PORT=${BENCH_PORT:-5951}
 
@@ -39,8 +40,10 @@ fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json
 dotnet build bench/Parley.KestrelFloor -c Release -v quiet -nologo >/dev/null
+[[ " $ROWS " == *" parley-engine "* ]] && dotnet build bench/Parley.EchoServer -c Release -v quiet -nologo >/dev/null
 [[ -d bench/node-chat/node_modules ]] || (cd bench/node-chat && npm ci --no-audit --no-fund >/dev/null)
 FLOOR=bench/Parley.KestrelFloor/bin/Release/net10.0/Parley.KestrelFloor.dll
+ECHO=bench/Parley.EchoServer/bin/Release/net10.0/Parley.EchoServer.dll
 
 SERVER_PID=
 stop_server() {
@@ -55,6 +58,7 @@ for row in $ROWS; do
   control=$port
   path=/ws
   client_args=()
+  health=/healthz
   # Each row's server: what runs, and with which GC settings (Parley.Chat ships workstation GC, concurrent).
   case $row in
     node-ws) cmd=(node --expose-gc bench/kestrel-floor/node-ws-server.mjs --port "$port") ;;
@@ -65,12 +69,21 @@ for row in $ROWS; do
     aspnet) cmd=(env DOTNET_gcServer=0 dotnet "$FLOOR" --mode aspnet --port "$port") ;;
     aspnet-nonconcurrent) cmd=(env DOTNET_gcServer=0 DOTNET_gcConcurrent=0 dotnet "$FLOOR" --mode aspnet --port "$port") ;;
     aspnet-servergc) cmd=(env DOTNET_gcServer=1 dotnet "$FLOOR" --mode aspnet --port "$port") ;;
+    # The hosting diagnostics logger off: no Activity per request (Parley.KestrelFloor's Program.cs says why).
+    aspnet-nohostinglog) cmd=(env DOTNET_gcServer=0 dotnet "$FLOOR" --mode aspnet --port "$port" --no-hosting-log) ;;
     kestrel-connection)
       control=$(( port + 1 ))
       cmd=(env DOTNET_gcServer=0 dotnet "$FLOOR" --mode connection --port "$port" --control-port "$control") ;;
     kestrel-connection-servergc)
       control=$(( port + 1 ))
       cmd=(env DOTNET_gcServer=1 dotnet "$FLOOR" --mode connection --port "$port" --control-port "$control") ;;
+    # Parley's Engine.IO layer alone (bench/Parley.EchoServer: no Socket.IO, no session, no OpenTelemetry), for what
+    # the engine adds over the aspnet row. It has no /gc, so its heap columns stay empty.
+    parley-engine)
+      cmd=(env DOTNET_gcServer=0 dotnet "$ECHO" --urls "http://127.0.0.1:$port")
+      health="/engine.io/?EIO=4&transport=polling"
+      path="/engine.io/?EIO=4&transport=websocket"
+      client_args=(--engineio) ;;
     *) echo "unknown row $row" >&2; exit 2 ;;
   esac
   i=$(( i + 1 ))
@@ -84,7 +97,7 @@ for row in $ROWS; do
   SERVER_PID=$!
   up=0
   for _ in $(seq 1 100); do
-    node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$control/healthz" && { up=1; break; }
+    node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$control$health" && { up=1; break; }
     sleep 0.2
   done
   (( up )) || { echo "$row did not start; see $OUT/$row-server.log" >&2; exit 1; }

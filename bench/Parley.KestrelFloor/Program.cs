@@ -7,6 +7,7 @@
 // connection: a Kestrel connection handler below the HTTP layer answers the upgrade itself and runs the WebSocket over
 //             the transport's pipe (WebSocketUpgradeHandler, a measurement spike, not production code); /gc and
 //             /healthz are then served on --control-port.
+// --no-hosting-log turns off the hosting diagnostics logger, which alone makes every request carry an Activity.
 // Both read with a zero-byte read first, then a small pooled buffer (FloorReceiveLoop). GET /gc reports the GC's
 // view of the heap; /gc?collect=1 forces a full blocking compacting collection first (live bytes).
 using System.Globalization;
@@ -26,6 +27,13 @@ var builder = WebApplication.CreateSlimBuilder();
 // Log levels as the ASP.NET Core templates (and Parley.Chat) ship them: Microsoft.AspNetCore at Warning.
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+if (args.Contains("--no-hosting-log"))
+{
+    // ASP.NET Core's hosting starts an Activity for every request whose "Microsoft.AspNetCore.Hosting.Diagnostics"
+    // logger is enabled at all (HostingApplicationDiagnostics.BeginRequest in dotnet/aspnetcore), tracing or not;
+    // a WebSocket's request keeps it for the socket's life. Off, no listener and no Activity.
+    builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+}
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     if (mode == "aspnet")

@@ -2,9 +2,9 @@
 // holds them idle, and reads the server's VmRSS from /proc/<pid>/status before and after.
 // RSS per connection = (VmRSS after the ramp and the settle - VmRSS before) / N. Used by bench/kestrel-floor.sh.
 //   node bench/kestrel-floor/client.mjs --row aspnet --url ws://127.0.0.1:5951/ws --pid 1234 \
-//     [--gc-url http://127.0.0.1:5951/gc] [--eio] [-n 10000] [-c 100] [--settle 20] [--out row.json] [--then 'cmd']
+//     [--gc-url http://127.0.0.1:5951/gc] [--eio | --engineio] [-n 10000] [-c 100] [--settle 20] [--out row.json] [--then 'cmd']
 // --eio: the server is socket.io; each client answers Engine.IO pings and connects to "/" (counted open on the
-// CONNECT ack). --then: a shell command run while the connections are still held (a gcdump), after the readings.
+// CONNECT ack). --engineio: the same against an Engine.IO-only server, counted open on its open packet. --then: a shell command run while the connections are still held (a gcdump), after the readings.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -21,7 +21,8 @@ const row = arg('--row', 'row');
 const url = arg('--url');
 const pid = Number(arg('--pid'));
 const gcUrl = arg('--gc-url');
-const eio = args.includes('--eio');
+const eio = args.includes('--eio') || args.includes('--engineio');
+const engineOnly = args.includes('--engineio');
 const n = Number(arg('-n', '10000'));
 const concurrency = Number(arg('-c', '100'));
 const settle = Number(arg('--settle', '20'));
@@ -46,7 +47,7 @@ function status() {
 async function gc(collect) {
   if (!gcUrl) return null;
   const response = await fetch(`${gcUrl}${collect ? '?collect=1' : ''}`, { signal: AbortSignal.timeout(60_000) });
-  return response.json();
+  return response.ok ? response.json() : null; // a server without /gc (parley-engine)
 }
 
 const open = new Set();
@@ -79,6 +80,7 @@ function connect() {
     ws.on('message', (data) => {
       const text = data.toString();
       if (text === '2') ws.send('3'); // Engine.IO ping → pong, or socket.io drops us after pingInterval + pingTimeout
+      else if (text.startsWith('0') && engineOnly) done(true); // Engine.IO open: an Engine.IO-only server
       else if (text.startsWith('0')) ws.send('40'); // Engine.IO open → Socket.IO CONNECT to "/"
       else if (text.startsWith('40')) done(true); // CONNECT ack
       else if (text.startsWith('44')) done(false); // CONNECT_ERROR

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'artifacts/kestrel-floor';
-const order = ['node-ws', 'node-socketio', 'aspnet', 'aspnet-nonconcurrent', 'aspnet-servergc', 'kestrel-connection', 'kestrel-connection-servergc'];
+const order = ['node-ws', 'node-socketio', 'aspnet', 'aspnet-nonconcurrent', 'aspnet-servergc', 'aspnet-nohostinglog', 'kestrel-connection', 'kestrel-connection-servergc', 'parley-engine'];
 const rows = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
@@ -15,7 +15,8 @@ const ratio = (r, base) => (byRow[base] ? `${(r.rssPerConnKb / byRow[base].rssPe
 const kb = (v) => (v == null ? '—' : v.toFixed(1));
 const gcName = (r) => {
   const g = r.gcAfter;
-  if (!g || g.serverGC === undefined) return 'V8';
+  if (r.row.startsWith('node-')) return 'V8';
+  if (!g) return 'workstation';
   return `${g.serverGC ? 'server' : 'workstation'}${g.concurrentGC ? '' : ', non-concurrent'}`;
 };
 
