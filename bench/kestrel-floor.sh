@@ -6,14 +6,15 @@
 # shows what the platforms cost, against which Parley's per-connection figure is read (docs/capacity.md, "The
 # platform's floor"). Never run by the tests: a shared machine makes the numbers noisy.
 #   bench/kestrel-floor.sh              # all rows, N = 10,000 (about 9 minutes)
-#   bench/kestrel-floor.sh --gcdump     # also a dotnet-gcdump of the aspnet and kestrel-connection rows, held
+#   bench/kestrel-floor.sh --gcdump     # also a dotnet-gcdump of the aspnet, kestrel-connection and parley-engine rows
 # Environment: BENCH_CONNECTIONS (10000), BENCH_CONCURRENCY (100: handshakes in flight), BENCH_SETTLE_SECONDS (20:
-# idle hold after the ramp), BENCH_ROWS (all rows, space-separated), BENCH_OUT (artifacts/kestrel-floor).
+# idle hold after the ramp), BENCH_ROWS (all rows, space-separated), BENCH_OUT (artifacts/kestrel-floor), BENCH_PORT
+# (5951: the first port tried; taken ones are skipped).
 # Servers run on core 0 (Server GC rows on all cores), the one Node client on core 1; each row gets a fresh server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GCDUMP_ROWS=
-[[ "${1:-}" == "--gcdump" ]] && GCDUMP_ROWS="aspnet kestrel-connection"
+[[ "${1:-}" == "--gcdump" ]] && GCDUMP_ROWS="aspnet kestrel-connection parley-engine"
 N=${BENCH_CONNECTIONS:-10000}
 CONCURRENCY=${BENCH_CONCURRENCY:-100}
 SETTLE=${BENCH_SETTLE_SECONDS:-20}
@@ -52,9 +53,22 @@ stop_server() {
 }
 trap stop_server EXIT
 
-i=0
+# The first port from $1 that is free on loopback together with the next one (a row may use both): the machine is
+# shared, and a health check answered by someone else's server would measure the wrong process.
+free_port() {
+  local p=$1
+  until node -e 'const net = require("node:net"); const [a, b] = [+process.argv[1], +process.argv[1] + 1];
+      const s = net.createServer().once("error", () => process.exit(1)).listen(a, "127.0.0.1", () => {
+        const t = net.createServer().once("error", () => process.exit(1)).listen(b, "127.0.0.1", () => process.exit(0)); });' "$p"; do
+    p=$(( p + 2 ))
+  done
+  echo "$p"
+}
+
+next_port=$BASE_PORT
 for row in $ROWS; do
-  port=$(( BASE_PORT + 2 * i ))
+  port=$(free_port "$next_port")
+  next_port=$(( port + 2 ))
   control=$port
   path=/ws
   client_args=()
@@ -86,7 +100,6 @@ for row in $ROWS; do
       client_args=(--engineio) ;;
     *) echo "unknown row $row" >&2; exit 2 ;;
   esac
-  i=$(( i + 1 ))
   # The runtime ignores DOTNET_gcServer=1 in a process bound to one core (it falls back to workstation GC), so the
   # Server GC rows run on every core, sharing core 1 with the client.
   cpus=$SERVER_CPU
@@ -97,10 +110,12 @@ for row in $ROWS; do
   SERVER_PID=$!
   up=0
   for _ in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break # it died (a port taken between the check and the bind)
     node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$control$health" && { up=1; break; }
     sleep 0.2
   done
-  (( up )) || { echo "$row did not start; see $OUT/$row-server.log" >&2; exit 1; }
+  kill -0 "$SERVER_PID" 2>/dev/null || up=0
+  (( up )) || { echo "$row did not start; see $OUT/$row-server.log" >&2; SERVER_PID=; continue; }
   # `env` and `taskset` exec, so $SERVER_PID is the server itself, whose /proc/<pid>/status the client reads.
   then_args=()
   if [[ " $GCDUMP_ROWS " == *" $row "* ]]; then
