@@ -48,6 +48,8 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var app = builder.Build();
+// Resolved once: context.RequestServices would open a DI scope per request, kept for the socket's life.
+var loopLogger = app.Services.GetRequiredService<ILogger<WebSocketUpgradeHandler>>();
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/gc", GcStats.WriteAsync);
 if (mode == "aspnet")
@@ -62,7 +64,7 @@ if (mode == "aspnet")
         }
         // No keep-alive pings: ASP.NET Core's default (2 min) gives each socket a timer; Parley turns it off too.
         using var ws = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
-        await FloorReceiveLoop.RunAsync(ws, context.RequestServices.GetRequiredService<ILogger<WebSocketUpgradeHandler>>());
+        await FloorReceiveLoop.RunAsync(ws, loopLogger);
     });
 }
 
