@@ -31,7 +31,7 @@ if (args.Contains("--no-hosting-log"))
 {
     // ASP.NET Core's hosting starts an Activity for every request whose "Microsoft.AspNetCore.Hosting.Diagnostics"
     // logger is enabled at all (HostingApplicationDiagnostics.BeginRequest in dotnet/aspnetcore), tracing or not;
-    // a WebSocket's request keeps it for the socket's life. Off, no listener and no Activity.
+    // a WebSocket's request keeps it for the socket's life. With the logger off and no tracing listener, none is made.
     builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 }
 builder.WebHost.ConfigureKestrel(kestrel =>
