@@ -6,7 +6,8 @@
 #   bench/capacity.sh --soak          # then the soak: 10,000 connections for 10 minutes while a room chats
 # Environment: BENCH_CONNECTIONS (10000), BENCH_HANDSHAKES (2000), BENCH_FANOUT_CLIENTS (500), BENCH_RATES
 # ("1 2 4 8 16": messages/s per sender, 10 senders), BENCH_HOLD_SECONDS (30: idle hold), BENCH_SECONDS (15: each
-# fan-out), BENCH_SOAK_SECONDS (600), BENCH_OUT (artifacts/capacity).
+# fan-out), BENCH_WARMUP_SECONDS (30: an uncounted fan-out before the counted ones, 0 for none), BENCH_SOAK_SECONDS
+# (600), BENCH_OUT (artifacts/capacity).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SOAK=0
@@ -18,6 +19,7 @@ RATES=${BENCH_RATES:-"1 2 4 8 16"}
 SOAK_SECONDS=${BENCH_SOAK_SECONDS:-600}
 HOLD=${BENCH_HOLD_SECONDS:-30}
 SECONDS_EACH=${BENCH_SECONDS:-15}
+WARMUP=${BENCH_WARMUP_SECONDS:-30}
 OUT=${BENCH_OUT:-artifacts/capacity}
 PARLEY_PORT=5901
 NODE_PORT=5902
@@ -74,8 +76,14 @@ for kind in node parley; do
   start_server $kind $port
   load $kind $port connect connect -n "$N" -c 100 --settle 10 -d "$HOLD"
   stop_server
-  # Handshakes, fan-out at the server's pace, then fan-out at fixed rates for latency at equal load.
+  # Handshakes, fan-out at the server's pace, then fan-out at fixed rates for latency at equal load. A warm-up
+  # round first, not counted: a server pinned to one core tiers its JIT up ten times slower than an unpinned one
+  # (docs/capacity.md), and a long-running server is measured warm, as Node's, which warms up in a second or two.
   start_server $kind $port
+  if (( WARMUP > 0 )); then
+    load $kind $port warmup-handshake handshake -n 500 -c 50
+    load $kind $port warmup-fanout fanout -n "$FANOUT" --senders 10 --rate 0 --window 1 -d "$WARMUP"
+  fi
   load $kind $port handshake handshake -n "$HANDSHAKES" -c 50
   load $kind $port fanout fanout -n "$FANOUT" --senders 10 --rate 0 --window 1 -d "$SECONDS_EACH"
   for rate in $RATES; do
