@@ -361,7 +361,8 @@ public sealed partial class EngineConnection
     /// <summary>
     /// The one writer of a WebSocket, started by a send when none runs (<see cref="ClaimWriter"/>): drains the queue,
     /// frame by frame, then ends, so an idle connection has no writer task, no signal and no state machine. A batch
-    /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then).
+    /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then),
+    /// as the writer takes the next batch.
     /// </summary>
     /// <remarks>
     /// A frame must be written within PingInterval + PingTimeout, or the socket is aborted: a client that has
@@ -376,20 +377,24 @@ public sealed partial class EngineConnection
         var deflate = _options.PerMessageDeflate;
         var deflateThreshold = _options.PerMessageDeflateThreshold;
         var writeTimeout = _options.PingInterval + _options.PingTimeout;
+        long taken = 0;
         try
         {
             while (true)
             {
                 List<EnginePacket>? packets;
-                long taken;
                 var drained = false;
                 lock (_lock)
                 {
                     if (_state == EngineConnectionState.Closed)
                     {
+                        // OnClose zeroed the counters: the batch just written has nothing to give back.
                         transport.Sending = false;
                         return;
                     }
+                    // The batch just written gives its bytes back to the limit in the lock section that takes the
+                    // next one: one lock per batch, not two.
+                    _writingBytes -= taken;
                     packets = TakeOutbox(out taken);
                     if (packets is null)
                     {
@@ -433,7 +438,6 @@ public sealed partial class EngineConnection
                         }
                     }
                 }
-                Written(taken);
                 _server.Metrics.EngineSent(EngineTransport.WebSocket, packets.Count, taken);
             }
         }
