@@ -374,7 +374,7 @@ public sealed partial class EngineConnection
 
     /// <summary>
     /// The one writer of a WebSocket, started by a send when none runs (<see cref="ClaimWriter"/>): drains the queue,
-    /// frame by frame, then ends, so an idle connection has no writer task, no signal and no state machine. A batch
+    /// a batch at a time (in one write over a <see cref="CorkedStream"/>, else frame by frame), then ends, so an idle connection has no writer task, no signal and no state machine. A batch
     /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then),
     /// as the writer takes the next batch.
     /// </summary>
