@@ -54,14 +54,30 @@ internal sealed class CorkedStream(Stream inner) : Stream
             return inner.WriteAsync(buffer, cancellationToken);
         }
         Append(buffer.Span);
-        return WriteHeldAsync(cancellationToken);
+        ValueTask write;
+        try
+        {
+            write = inner.WriteAsync(_buffer.AsMemory(0, _length), cancellationToken);
+        }
+        catch
+        {
+            ReleaseBuffer();
+            throw;
+        }
+        if (!write.IsCompletedSuccessfully)
+        {
+            return AwaitHeldAsync(write);
+        }
+        // The usual case: Kestrel took the bytes and flushed at once; no state machine for it.
+        ReleaseBuffer();
+        return write;
     }
 
-    private async ValueTask WriteHeldAsync(CancellationToken cancellationToken)
+    private async ValueTask AwaitHeldAsync(ValueTask write)
     {
         try
         {
-            await inner.WriteAsync(_buffer.AsMemory(0, _length), cancellationToken);
+            await write;
         }
         finally
         {
