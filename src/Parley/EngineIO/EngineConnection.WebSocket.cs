@@ -8,6 +8,18 @@ namespace Parley.EngineIO;
 // (engine.io lib/socket.ts _maybeUpgrade).
 public sealed partial class EngineConnection
 {
+    /// <summary>True when the WebSocket's writer sends a batch of frames as one write (<see cref="CorkedStream"/>).</summary>
+    internal bool WritesBatched
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _transport is WebSocketTransport { Cork: not null };
+            }
+        }
+    }
+
     /// <summary>True once an upgrade has started or finished: a second WebSocket for this sid is refused.</summary>
     internal bool UpgradeStartedOrDone
     {
@@ -25,12 +37,14 @@ public sealed partial class EngineConnection
     /// its own, one state machine less per connection); a writer runs only while something is queued
     /// (<see cref="ClaimWriter"/>).
     /// </summary>
-    internal Task RunWebSocketAsync(WebSocket ws)
+    internal Task RunWebSocketAsync(WebSocket ws, CorkedStream? cork = null)
     {
         WebSocketTransport? writer;
         lock (_lock)
         {
-            ((WebSocketTransport)_transport).Socket = ws;
+            var transport = (WebSocketTransport)_transport;
+            transport.Socket = ws;
+            transport.Cork = cork;
             writer = ClaimWriter(); // the open packet, and whatever the layer above sent at once
         }
         StartWriter(writer);
@@ -41,7 +55,7 @@ public sealed partial class EngineConnection
     /// Runs a WebSocket that asks to upgrade this polling session: <c>2probe</c> → <c>3probe</c>, then <c>5</c>
     /// commits. Anything else during the probe, or no <c>5</c> within UpgradeTimeout, drops the new transport only.
     /// </summary>
-    internal async Task RunUpgradeAsync(WebSocket ws)
+    internal async Task RunUpgradeAsync(WebSocket ws, CorkedStream? cork = null)
     {
         lock (_lock)
         {
@@ -53,7 +67,7 @@ public sealed partial class EngineConnection
             polling.UpgradeDue = SetDeadline(EngineDeadline.Upgrade, _options.UpgradeTimeout);
         }
 
-        var upgraded = await ReadLoopAsync(ws, probing: true);
+        var upgraded = await ReadLoopAsync(ws, probing: true, cork);
         if (!upgraded)
         {
             FailUpgrade(ws, "transport closed during upgrade");
@@ -92,7 +106,7 @@ public sealed partial class EngineConnection
     }
 
     /// <summary>Handles one text frame received during the probe; returns true when the upgrade is committed.</summary>
-    private bool OnProbeFrame(WebSocket ws, bool isBinary, ReadOnlySpan<byte> frame, out bool fail)
+    private bool OnProbeFrame(WebSocket ws, CorkedStream? cork, bool isBinary, ReadOnlySpan<byte> frame, out bool fail)
     {
         fail = false;
         if (!isBinary && frame.SequenceEqual("2probe"u8))
@@ -122,7 +136,7 @@ public sealed partial class EngineConnection
                 // The polling transport's state goes with it; a poll still pending holds its own reference and ends
                 // with a noop (socket.ts _maybeUpgrade: the old transport is discarded once drained).
                 CancelDeadline(EngineDeadline.Upgrade);
-                _transport = new WebSocketTransport(this) { Socket = ws };
+                _transport = new WebSocketTransport(this) { Socket = ws, Cork = cork };
                 writer = ClaimWriter(); // queued packets move to the WebSocket
             }
             WakeConsumers(); // the pending poll (if any) ends with a noop
@@ -160,7 +174,7 @@ public sealed partial class EngineConnection
     /// another came first); or, when <paramref name="probing"/>, until the upgrade commits (returns true then) or
     /// the probe fails. Idle connections hold no buffer: a zero-byte read waits for data first.
     /// </summary>
-    private async Task<bool> ReadLoopAsync(WebSocket ws, bool probing)
+    private async Task<bool> ReadLoopAsync(WebSocket ws, bool probing, CorkedStream? cork = null)
     {
         var limit = _options.MaxHttpBufferSize;
         byte[]? buffer = null;
@@ -220,7 +234,7 @@ public sealed partial class EngineConnection
                 var frame = buffer.AsSpan(0, length);
                 if (probing)
                 {
-                    if (OnProbeFrame(ws, isBinary, frame, out var fail))
+                    if (OnProbeFrame(ws, cork, isBinary, frame, out var fail))
                     {
                         return true;
                     }
@@ -360,8 +374,9 @@ public sealed partial class EngineConnection
 
     /// <summary>
     /// The one writer of a WebSocket, started by a send when none runs (<see cref="ClaimWriter"/>): drains the queue,
-    /// frame by frame, then ends, so an idle connection has no writer task, no signal and no state machine. A batch
-    /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then).
+    /// a batch at a time (in one write over a <see cref="CorkedStream"/>, else frame by frame), then ends, so an idle connection has no writer task, no signal and no state machine. A batch
+    /// gives its bytes back to the buffer limit once all of it is written (the list holds every frame until then),
+    /// as the writer takes the next batch.
     /// </summary>
     /// <remarks>
     /// A frame must be written within PingInterval + PingTimeout, or the socket is aborted: a client that has
@@ -376,20 +391,25 @@ public sealed partial class EngineConnection
         var deflate = _options.PerMessageDeflate;
         var deflateThreshold = _options.PerMessageDeflateThreshold;
         var writeTimeout = _options.PingInterval + _options.PingTimeout;
+        var cork = transport.Cork;
+        long taken = 0;
         try
         {
             while (true)
             {
                 List<EnginePacket>? packets;
-                long taken;
                 var drained = false;
                 lock (_lock)
                 {
                     if (_state == EngineConnectionState.Closed)
                     {
+                        // OnClose zeroed the counters: the batch just written has nothing to give back.
                         transport.Sending = false;
                         return;
                     }
+                    // The batch just written gives its bytes back to the limit in the lock section that takes the
+                    // next one: one lock per batch, not two.
+                    _writingBytes -= taken;
                     packets = TakeOutbox(out taken);
                     if (packets is null)
                     {
@@ -405,8 +425,9 @@ public sealed partial class EngineConnection
                     }
                     return;
                 }
-                foreach (var packet in packets)
+                for (var i = 0; i < packets.Count; i++)
                 {
+                    var packet = packets[i];
                     var flags = WebSocketMessageFlags.EndOfMessage;
                     // websocket.ts send: below the threshold a message goes uncompressed.
                     if (!deflate || !packet.Compress || packet.Frame.Length < deflateThreshold)
@@ -414,6 +435,12 @@ public sealed partial class EngineConnection
                         flags |= WebSocketMessageFlags.DisableCompression;
                     }
                     var (frame, messageType) = Protocol == 3 ? V3Frame(packet) : (packet.Frame, packet.IsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text);
+                    if (cork is not null)
+                    {
+                        // Every frame of the batch but the last is held back, up to CorkedStream.Limit; the last (or
+                        // the one that would pass the limit) goes out with them in one write and one flush.
+                        cork.Corked = i < packets.Count - 1 && cork.Buffered + frame.Length < CorkedStream.Limit;
+                    }
                     var write = ws.SendAsync(frame, messageType, flags, CancellationToken.None);
                     if (write.IsCompletedSuccessfully)
                     {
@@ -433,13 +460,13 @@ public sealed partial class EngineConnection
                         }
                     }
                 }
-                Written(taken);
                 _server.Metrics.EngineSent(EngineTransport.WebSocket, packets.Count, taken);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             EngineLog.TransportFailed(_logger, Id, transport.WriteTimedOut ? "write timed out" : ex.Message);
+            cork?.Corked = false;
             lock (_lock)
             {
                 transport.Sending = false;

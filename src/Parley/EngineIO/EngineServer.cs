@@ -199,7 +199,7 @@ public sealed partial class EngineServer
     private async Task AcceptUpgradeAsync(HttpContext context, EngineConnection connection)
     {
         using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
-        await connection.RunUpgradeAsync(ws);
+        await connection.RunUpgradeAsync(ws, CorkingUpgradeFeature.Of(context));
     }
 
     private async Task AcceptAndCloseAsync(HttpContext context)
@@ -246,7 +246,7 @@ public sealed partial class EngineServer
             return;
         }
         using var ws = await context.WebSockets.AcceptWebSocketAsync(AcceptContext());
-        await connection.RunWebSocketAsync(ws);
+        await connection.RunWebSocketAsync(ws, CorkingUpgradeFeature.Of(context));
     }
 
     /// <summary>

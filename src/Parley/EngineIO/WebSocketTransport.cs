@@ -12,6 +12,9 @@ internal sealed class WebSocketTransport(EngineConnection connection) : IThreadP
     /// <summary>The accepted socket; null until the handshake's 101 is out.</summary>
     public WebSocket? Socket;
 
+    /// <summary>The stream under <see cref="Socket"/> when it can hold frames back (null: every frame goes at once).</summary>
+    public CorkedStream? Cork;
+
     /// <summary>A writer is running or queued: it owns the socket's send side until the queue is empty.</summary>
     public bool Sending;
 

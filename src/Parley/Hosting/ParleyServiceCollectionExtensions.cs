@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Parley;
 using Parley.Adapters;
 using Parley.Diagnostics;
+using Parley.EngineIO;
 using Parley.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,9 @@ public static class ParleyServiceCollectionExtensions
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
+            // Ahead of the WebSocket middleware: an Engine.IO WebSocket runs over a stream that can write a batch
+            // of frames at once (CorkedStream).
+            app.Use(CorkingUpgradeFeature.InvokeAsync);
             app.UseWebSockets();
             next(app);
         };

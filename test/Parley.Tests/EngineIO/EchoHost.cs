@@ -59,12 +59,20 @@ public sealed class EchoHost : IAsyncDisposable
         PingTimeout = TimeSpan.FromSeconds(10),
     };
 
-    public static async Task<EchoHost> StartAsync(EngineOptions? options = null, Action<EngineConnection>? onConnection = null)
+    /// <summary>
+    /// Starts an echo server. With <paramref name="corked"/> (the default) the pipeline is AddParley's: WebSockets run
+    /// over a CorkedStream that writes a batch of frames at once; without it, over ASP.NET Core's stream, frame by frame.
+    /// </summary>
+    public static async Task<EchoHost> StartAsync(EngineOptions? options = null, Action<EngineConnection>? onConnection = null, bool corked = true)
     {
         options ??= SuiteOptions();
         EchoHost? self = null;
         var host = await TestWebHost.StartAsync(_ => { }, app =>
         {
+            if (corked)
+            {
+                app.Use(CorkingUpgradeFeature.InvokeAsync);
+            }
             app.UseWebSockets();
             app.MapEngineIO("/engine.io", options, connection =>
             {

@@ -227,6 +227,25 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public async Task MaxOutgoingBufferSize_gives_back_what_a_websocket_writer_has_written()
+    {
+        // 200 KB go through a 20 KB limit one frame at a time, each read before the next is sent: every written
+        // batch must give its bytes back, or the 21st frame would close the connection.
+        await using var host = await StartAsync(o => o.MaxOutgoingBufferSize = 20_000);
+        var (ws, sid) = await host.OpenWebSocketAsync();
+        await using var _ws = ws;
+        var connection = host.Connections[sid];
+        var text = new string('q', 1000);
+        var packet = EnginePacket.Message(text);
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.True(connection.Send(packet), $"frame {i} refused");
+            Assert.Equal("4" + text, await ws.ReceiveTextAsync(skipPings: true));
+        }
+        Assert.Equal(EngineConnectionState.Open, connection.State);
+    }
+
+    [Fact]
     public async Task MaxOutgoingBufferSize_counts_what_a_stalled_websocket_writer_holds()
     {
         // 64 MB limit; frames share their arrays, so the test itself holds little. The client's receive window is

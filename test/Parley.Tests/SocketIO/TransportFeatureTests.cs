@@ -88,6 +88,9 @@ public sealed class TransportFeatureTests : IAsyncLifetime
         // The client reports the upgrade once it has sent its "5"; the server switches when that packet arrives.
         var expected = transport == "polling" ? global::Parley.EngineIO.EngineTransport.Polling : global::Parley.EngineIO.EngineTransport.WebSocket;
         await TestTimeouts.Eventually(() => c.Socket.Transport == expected, because: "the server on the client's transport");
+        // AddParley's pipeline runs each WebSocket (direct or upgraded) over a stream that writes a batch at once.
+        Assert.True(_host.Io.Engine.TryGetConnection(c.Socket.ConnectionId, out var connection));
+        Assert.Equal(transport != "polling", connection.WritesBatched);
         Assert.NotEqual(c.Socket.ConnectionId, c.Id); // the Socket.IO id is not the Engine.IO sid
         Assert.Equal(20, c.Id.Length);
         Assert.Contains(c.Id, c.Socket.Rooms);
