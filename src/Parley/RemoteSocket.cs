@@ -10,13 +10,16 @@ namespace Parley;
 public sealed class RemoteSocket
 {
     private readonly Namespace _namespace;
+    private SocketHandshake? _handshake;
 
     /// <summary>Creates a remote socket from what a node reported.</summary>
     public RemoteSocket(Namespace @namespace, string id, SocketHandshake handshake, IReadOnlySet<string> rooms, JsonElement data)
+        : this(@namespace, id, rooms, data) => _handshake = handshake;
+
+    private RemoteSocket(Namespace @namespace, string id, IReadOnlySet<string> rooms, JsonElement data)
     {
         _namespace = @namespace;
         Id = id;
-        Handshake = handshake;
         Rooms = rooms;
         Data = data;
     }
@@ -24,8 +27,12 @@ public sealed class RemoteSocket
     /// <summary>The socket id.</summary>
     public string Id { get; }
 
-    /// <summary>Its handshake, as its node shares it (<see cref="ParleySocket.SharedHandshake"/>).</summary>
-    public SocketHandshake Handshake { get; }
+    /// <summary>
+    /// Its handshake, as its node shares it (<see cref="ParleySocket.SharedHandshake"/>). For a socket of this node it
+    /// is redacted when first read: most fetches (the chat's presence) read rooms and data only.
+    /// </summary>
+    public SocketHandshake Handshake =>
+        _handshake ?? Interlocked.CompareExchange(ref _handshake, LocalSocket!.SharedHandshake, null) ?? _handshake;
 
     /// <summary>Its rooms when it was fetched.</summary>
     public IReadOnlySet<string> Rooms { get; }
@@ -37,7 +44,7 @@ public sealed class RemoteSocket
     public ParleySocket? LocalSocket { get; private init; }
 
     internal static RemoteSocket FromLocal(ParleySocket socket) =>
-        new(socket.Namespace, socket.Id, socket.SharedHandshake, socket.Rooms, JsonSerializer.SerializeToElement(socket.Data, socket.WireOptions))
+        new(socket.Namespace, socket.Id, socket.Rooms, JsonSerializer.SerializeToElement(socket.Data, socket.WireOptions))
         {
             LocalSocket = socket,
         };

@@ -66,8 +66,13 @@ public sealed class HandshakeRedactionTests
         }
         Assert.Equal("s", socket.Handshake.GetHeader("x-secret"));
         Assert.Equal("""{"token":"t"}""", socket.Handshake.Auth.GetRawText());
-        // Nothing is kept per socket: each read redacts again, with the redactors resolved once.
-        await host.Io.FetchSocketsAsync().WithTimeout();
+        // A fetch whose handshakes nobody reads redacts nothing; one that reads them redacts again (nothing is kept
+        // per socket), with the redactors resolved once.
+        var unread = await host.Io.FetchSocketsAsync().WithTimeout();
+        Assert.Equal(2, unread.Count);
+        Assert.Equal((1, 2, 2), (resolutions, redactor.Calls, socketRedactions));
+        Assert.All(unread, remote => Assert.Null(remote.Handshake.GetHeader("x-secret")));
+        Assert.Same(unread[0].Handshake, unread[0].Handshake);
         Assert.Equal((1, 4, 4), (resolutions, redactor.Calls, socketRedactions));
 
         // A redaction added later applies at the next read, on top of the others.
