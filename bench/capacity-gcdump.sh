@@ -11,8 +11,8 @@ PORT=${BENCH_PORT:-5931}
 OUT=${BENCH_OUT:-artifacts/capacity-gcdump}
 GCDUMP=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
 [[ -x "$GCDUMP" ]] || { echo "dotnet-gcdump is needed: dotnet tool install -g dotnet-gcdump" >&2; exit 2; }
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-(( $(ulimit -n) >= N + 1000 )) || { echo "ulimit -n is $(ulimit -n): too low for $N connections" >&2; exit 2; }
+. bench/pinning.sh
+need_descriptors "$N"
 mkdir -p "$OUT"
 dotnet build src/Parley.Chat -c Release -v quiet -nologo >/dev/null
 dotnet build tools/Parley.Load -c Release -v quiet -nologo >/dev/null

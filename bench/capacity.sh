@@ -24,16 +24,9 @@ OUT=${BENCH_OUT:-artifacts/capacity}
 PARLEY_PORT=5901
 NODE_PORT=5902
 
-# 10,000 sockets in each process (server, load tool) need more descriptors than the usual 1,024.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-if (( $(ulimit -n) < N + 1000 )); then
-  echo "ulimit -n is $(ulimit -n): too low for $N connections (raise the hard limit)" >&2
-  exit 2
-fi
-command -v taskset >/dev/null || { echo "taskset (util-linux) is needed" >&2; exit 2; }
-CORES=$(nproc)
-SERVER_CPU=0
-LOAD_CPU=$(( CORES > 1 ? 1 : 0 ))
+. bench/pinning.sh
+need_descriptors "$N"
+pin_cores
 
 mkdir -p "$OUT"
 dotnet build src/Parley.Chat -c Release -v quiet -nologo >/dev/null

@@ -22,16 +22,9 @@ ROWS=${BENCH_ROWS:-"node-ws node-socketio aspnet aspnet-nonconcurrent aspnet-ser
 OUT=${BENCH_OUT:-artifacts/kestrel-floor}
 BASE_PORT=${BENCH_PORT:-5951}
 
-# N sockets in the server and N in the client need more descriptors than the usual 1,024.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-if (( $(ulimit -n) < N + 1000 )); then
-  echo "ulimit -n is $(ulimit -n): too low for $N connections (raise the hard limit)" >&2
-  exit 2
-fi
-command -v taskset >/dev/null || { echo "taskset (util-linux) is needed" >&2; exit 2; }
-CORES=$(nproc)
-SERVER_CPU=0
-LOAD_CPU=$(( CORES > 1 ? 1 : 0 ))
+. bench/pinning.sh
+need_descriptors "$N"
+pin_cores
 GCDUMP=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
 if [[ -n "$GCDUMP_ROWS" && ! -x "$GCDUMP" ]]; then
   echo "dotnet-gcdump is needed for --gcdump: dotnet tool install -g dotnet-gcdump" >&2
@@ -103,7 +96,7 @@ for row in $ROWS; do
   # The runtime ignores DOTNET_gcServer=1 in a process bound to one core (it falls back to workstation GC), so the
   # Server GC rows run on every core, sharing core 1 with the client.
   cpus=$SERVER_CPU
-  [[ $row == *servergc ]] && cpus=0-$(( CORES - 1 ))
+  [[ $row == *servergc ]] && cpus=0-$(( $(nproc) - 1 ))
 
   echo "--- $row"
   taskset -c "$cpus" "${cmd[@]}" >"$OUT/$row-server.log" 2>&1 &
