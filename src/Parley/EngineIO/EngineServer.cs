@@ -30,7 +30,7 @@ public sealed partial class EngineServer
         Logger = logger;
         OnConnection = onConnection;
         _time = time ?? TimeProvider.System;
-        Heartbeat = new EngineHeartbeat(_time);
+        Heartbeat = new EngineHeartbeat(_time, EngineHeartbeat.ResolutionFor(options));
     }
 
     /// <summary>The options in force.</summary>

@@ -5,8 +5,9 @@ using Parley.EngineIO;
 namespace Parley.Tests.EngineIO;
 
 /// <summary>
-/// The one heartbeat of a server (EngineHeartbeat) on a clock that moves only when told: engine.io's timings to the
-/// millisecond, deadlines that fire in order among many connections, and nothing left behind by a closed one.
+/// The one heartbeat of a server (EngineHeartbeat) on a clock that moves only when told: engine.io's timings on the
+/// timer's grid (exact when they fall on it, never early), deadlines that fire in order and in batches among many
+/// connections, and nothing left behind by a closed one.
 /// </summary>
 public sealed class HeartbeatTests
 {
@@ -79,16 +80,49 @@ public sealed class HeartbeatTests
         Assert.Equal(500 - 167, server.Heartbeat.Count);
         closed.Clear();
 
-        // The first survivor (1) opened 1 ms after the first: 500 ms have passed, so its deadline is 45 s - 499 ms away.
+        // The timer fires on a 100 ms grid (a hundredth of the 20 s pingTimeout, at most 100 ms), never before a
+        // deadline. The first survivor (1) opened 1 ms after the first: 500 ms have passed, so it is due in 45 s -
+        // 499 ms, and fires with every other deadline due by the next grid point, 45 s - 400 ms from now.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), server.Heartbeat.Resolution);
         time.Advance(Interval + PingTimeout - TimeSpan.FromMilliseconds(500));
         Assert.Empty(closed);
+        time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.Empty(closed);
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(["001:" + EngineCloseReasons.PingTimeout], closed);
-        time.Advance(TimeSpan.FromMilliseconds(498));
-        var expected = Enumerable.Range(0, 500).Where(i => i % 3 != 0)
-            .Select(i => i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + ":" + EngineCloseReasons.PingTimeout);
-        Assert.Equal(expected, closed);
+        Assert.Equal(Expected(1, 100), closed);
+        time.Advance(TimeSpan.FromMilliseconds(399));
+        Assert.Equal(Expected(1, 400), closed);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Expected(1, 499), closed);
         Assert.Equal(0, server.Heartbeat.Count);
+
+        static IEnumerable<string> Expected(int first, int last) => Enumerable.Range(first, last - first + 1).Where(i => i % 3 != 0)
+            .Select(i => i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture) + ":" + EngineCloseReasons.PingTimeout);
+    }
+
+    [Fact]
+    public void DeadlinesDueWithinOneGridStepFireTogetherAndNeverEarly()
+    {
+        var (server, time) = NewServer();
+        var closed = new List<string>();
+        // Opened 30 ms apart from 10 ms past a grid point: pings due at 25.010 s, 25.040 s and 25.070 s.
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        for (var i = 0; i < 3; i++)
+        {
+            Open(server, time, i.ToString(System.Globalization.CultureInfo.InvariantCulture), 4, closed);
+            time.Advance(TimeSpan.FromMilliseconds(30));
+        }
+        // Now 100 ms. The three pings share the grid point 25.100 s: the timer fires once there, not before.
+        time.Advance(Interval - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, time.Fires);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, time.Fires);
+        // All three pings went out at 25.100 s, so no pong times all three out at 45.100 s, in one fire.
+        time.Advance(PingTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(closed);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, time.Fires);
+        Assert.Equal(["0:" + EngineCloseReasons.PingTimeout, "1:" + EngineCloseReasons.PingTimeout, "2:" + EngineCloseReasons.PingTimeout], closed.Order()); // same due time: any order
     }
 
     [Fact]
@@ -118,6 +152,9 @@ public sealed class HeartbeatTests
 
         public override DateTimeOffset GetUtcNow() => _now;
 
+        /// <summary>How many times a timer has fired.</summary>
+        public int Fires { get; private set; }
+
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = new ManualTimer(this, callback, state);
@@ -145,6 +182,7 @@ public sealed class HeartbeatTests
                 }
                 _now = next.Due!.Value;
                 next.Due = null;
+                Fires++;
                 next.Fire();
             }
             _now = target;
