@@ -12,7 +12,9 @@ namespace Parley.Sessions;
 /// </summary>
 public sealed partial class MemorySessionStore : SessionStore, IDisposable
 {
-    private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
+    // A fixed number of locks: SetAsync checks Count, which takes every lock, on each save. Without a concurrency
+    // level the dictionary adds locks as it grows (up to 1,024), so that check grew with the number of sessions.
+    private readonly ConcurrentDictionary<string, Entry> _sessions = new(Environment.ProcessorCount, 31, StringComparer.Ordinal);
     private readonly MemorySessionStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
