@@ -104,10 +104,17 @@
     const input = $("text");
     const text = input.value;
     if (!text.trim()) return;
+    // Cleared when sent, not when acknowledged: an answer arriving while the next message is being typed must not
+    // wipe it. A message that fails comes back into the box, unless something new has been typed there since.
+    input.value = "";
+    const failed = (error) => {
+      $("error").textContent = error;
+      if (!input.value) input.value = text;
+    };
     try {
       const answer = await socket.timeout(5000).emitWithAck("message", { room: state.room, text });
-      if (answer.ok) { input.value = ""; $("error").textContent = ""; } else { $("error").textContent = answer.error; }
-    } catch { $("error").textContent = "not sent: no answer from the server"; }
+      if (answer.ok) { $("error").textContent = ""; } else { failed(answer.error); }
+    } catch { failed("not sent: no answer from the server"); }
   });
   $("join").addEventListener("submit", (e) => {
     e.preventDefault();
