@@ -98,9 +98,10 @@ internal sealed class EngineHeartbeat
             }
             Place(slot, (connection, kind, due));
             SiftDown(SiftUp(slot));
-            if (GridPoint(due) < _armedFor)
+            var at = GridPoint(due);
+            if (at < _armedFor)
             {
-                Arm(due);
+                Arm(at);
             }
         }
     }
@@ -215,11 +216,11 @@ internal sealed class EngineHeartbeat
     /// <summary>The first grid point at or after <paramref name="due"/>.</summary>
     private long GridPoint(long due) => (due + _resolution - 1) / _resolution * _resolution;
 
-    /// <summary>Arms the timer for the grid point of <paramref name="due"/>. Call under the lock.</summary>
-    private void Arm(long due)
+    /// <summary>Arms the timer for the grid point <paramref name="at"/>. Call under the lock.</summary>
+    private void Arm(long at)
     {
-        _armedFor = GridPoint(due);
-        var wait = Math.Max(1, _armedFor - _time.GetUtcNow().UtcTicks);
+        _armedFor = at;
+        var wait = Math.Max(1, at - _time.GetUtcNow().UtcTicks);
         _timer.Change(TimeSpan.FromTicks(wait), Timeout.InfiniteTimeSpan);
     }
 
@@ -237,7 +238,7 @@ internal sealed class EngineHeartbeat
             _armedFor = long.MaxValue;
             if (_count > 0)
             {
-                Arm(_heap[0].Due);
+                Arm(GridPoint(_heap[0].Due));
             }
         }
         if (expired is null)
